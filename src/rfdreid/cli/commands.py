@@ -1,0 +1,3 @@
+"""Imports every command module so that it registers on the app (one line per module)."""
+
+from rfdreid.cli import prepare  # noqa: F401

@@ -1,0 +1,112 @@
+"""Image records and the protocol file that `rfdreid prepare` writes and later steps read.
+
+Why a file: the MLR protocols draw random down-sampling factors and random splits; writing
+them once (seeded) makes training, evaluation and other toolkits see exactly the same sets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rfdreid.errors import ReIDError
+
+PROTOCOL_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One image of a re-id set.
+
+    path: the source image on disk (never the degraded copy).
+    pid: person id (0-based contiguous on training sets, original ids on test sets).
+    camid: camera id (0-based).
+    factor: down-sampling factor r applied on load (1 = the image as stored).
+    res_label: resolution class for B-R: the factor index on synthetic/MLR sets
+        (0 = HR, 1 = x2, 2 = x3, 3 = x4), a pixel-count bin on real multi-resolution sets.
+    """
+
+    path: str
+    pid: int
+    camid: int
+    factor: int = 1
+    res_label: int = 0
+
+
+@dataclass
+class Protocol:
+    """Train / query / gallery records of one experiment (one split).
+
+    galleries maps a gallery protocol name ("single": HR gallery, "multi": multi-resolution
+    gallery) to its records; a protocol may hold one or both.
+    """
+
+    dataset: str
+    interpolation: str
+    seed: int
+    num_res_classes: int
+    train: list[ImageRecord]
+    query: list[ImageRecord]
+    galleries: dict[str, list[ImageRecord]]
+    split: int | None = None
+    meta: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def num_train_pids(self) -> int:
+        return len({r.pid for r in self.train})
+
+    def to_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        d["version"] = PROTOCOL_VERSION
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> Protocol:
+        d = dict(d)
+        d.pop("version", None)
+
+        def recs(items: object) -> list[ImageRecord]:
+            return [ImageRecord(**r) for r in items]  # type: ignore[arg-type, union-attr]
+
+        d["train"] = recs(d["train"])
+        d["query"] = recs(d["query"])
+        d["galleries"] = {k: recs(v) for k, v in d["galleries"].items()}  # type: ignore[union-attr]
+        return cls(**d)  # type: ignore[arg-type]
+
+    def fingerprint(self) -> str:
+        """Content hash: keys feature caches so a changed protocol is never served stale."""
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha1(blob).hexdigest()[:16]
+
+    def save(self, path: str | Path) -> None:
+        atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=1))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Protocol:
+        path = Path(path)
+        if not path.is_file():
+            raise ReIDError(f"protocol file {path} not found; create it with `rfdreid prepare`")
+        try:
+            return cls.from_dict(json.loads(path.read_text()))
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            raise ReIDError(
+                f"protocol file {path} is not a valid rfdreid protocol ({e}); "
+                "re-create it with `rfdreid prepare`"
+            ) from None
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write through a temporary file and rename, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
