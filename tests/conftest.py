@@ -31,3 +31,11 @@ def market_root() -> Path:
 def caviar_root() -> Path:
     """The real CAVIAR4REID folder, or skip."""
     return _dataset_dir("CAVIAR4REID")
+
+
+@pytest.fixture
+def tiny_protocol(tmp_path: Path) -> Path:
+    """A protocol file over a few dozen generated JPEGs (see tests/tiny.py)."""
+    from tiny import make_tiny_protocol
+
+    return make_tiny_protocol(tmp_path)

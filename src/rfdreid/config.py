@@ -170,6 +170,13 @@ def load_config(
     return cfg
 
 
+def config_from_dict(d: dict[str, Any]) -> ExperimentConfig:
+    """Rebuild a config (e.g. one stored in a checkpoint) through the same typed path."""
+    cfg = ExperimentConfig()
+    _apply(cfg, d, "stored config")
+    return cfg
+
+
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 
 

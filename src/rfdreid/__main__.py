@@ -1,0 +1,3 @@
+from rfdreid.cli.main import main
+
+main()

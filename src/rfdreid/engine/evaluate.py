@@ -1,0 +1,175 @@
+"""Evaluation runs: checkpoints + protocol -> features -> B-F and B-F+RFD tables.
+
+Why here and not in `evaluation/`: that package holds the pure maths (metrics, distances,
+the RFD fusion); this module drives models and files around it, over one or many splits.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from rfdreid.config import EvalConfig
+from rfdreid.data.records import ImageRecord, Protocol, atomic_write_text
+from rfdreid.engine.checkpoint import TrainedModel, read_trained_model
+from rfdreid.engine.extract import FeatureCache, build_inference_model, extract_features
+from rfdreid.errors import ReIDError
+from rfdreid.evaluation import RankResult, evaluate_features
+
+METRICS = ("r1", "r5", "r10", "mAP", "mINP")
+
+
+@dataclass(frozen=True)
+class RunPair:
+    """One split's trained pair: B-F (required) and B-R (for RFD)."""
+
+    bf: Path
+    br: Path | None = None
+    protocol: Path | None = None  # default: the protocol the B-F was trained on
+
+
+def discover_runs(root: Path) -> list[RunPair]:
+    """Find `<root>/**/bf/checkpoint.pt` with an optional sibling `br/checkpoint.pt`."""
+    pairs = []
+    for bf in sorted(root.glob("**/bf/checkpoint.pt")):
+        br = bf.parent.parent / "br" / "checkpoint.pt"
+        pairs.append(RunPair(bf=bf, br=br if br.is_file() else None))
+    if not pairs:
+        raise ReIDError(f"no <split>/bf/checkpoint.pt under {root}; train with `rfdreid train` first")
+    return pairs
+
+
+class _Embedder:
+    """Extracts (and caches) one checkpoint's features for the subsets of a protocol."""
+
+    def __init__(self, trained: TrainedModel, protocol: Protocol, ecfg: EvalConfig,
+                 device: str, progress: bool) -> None:
+        self.trained, self.protocol, self.ecfg = trained, protocol, ecfg
+        self.device, self.progress = device, progress
+        self.cache = FeatureCache(trained.path.parent / "features")
+        self._model: torch.nn.Module | None = None
+
+    def __call__(self, subset: str, records: list[ImageRecord]) -> torch.Tensor:
+        d = self.trained.config.data
+        key = FeatureCache.key(self.trained.digest(), self.protocol.fingerprint(), subset,
+                               self.ecfg.flip, d.height, d.width)
+
+        def compute() -> torch.Tensor:
+            if self._model is None:
+                self._model = build_inference_model(self.trained, self.device)
+            return extract_features(
+                self._model, records, height=d.height, width=d.width,
+                interpolation=self.protocol.interpolation, batch_size=self.ecfg.batch_size,
+                flip=self.ecfg.flip, device=self.device, progress=self.progress,
+                desc=f"{self.trained.kind} {subset}",
+            )
+
+        return self.cache.get_or_compute(key, compute)
+
+
+def lambdas_for(ecfg: EvalConfig, with_rfd: bool) -> list[float]:
+    """λ = 0 is plain B-F; RFD adds the configured λ and any sweep values."""
+    if not with_rfd:
+        return [0.0]
+    return sorted({0.0, ecfg.rfd_lambda, *ecfg.lambda_sweep})
+
+
+def evaluate_pair(
+    pair: RunPair, ecfg: EvalConfig, device: str = "cpu", progress: bool = True
+) -> dict[str, dict[float, RankResult]]:
+    """Metrics of one split for every gallery protocol it holds: {gallery: {λ: result}}."""
+    bf = read_trained_model(pair.bf, expect_kind="B-F")
+    br = read_trained_model(pair.br, expect_kind="B-R") if pair.br else None
+    protocol = Protocol.load(pair.protocol or bf.config.data.protocol)
+    if not protocol.query or not protocol.galleries:
+        raise ReIDError(f"protocol for {pair.bf} has no query or gallery set")
+    embed_f = _Embedder(bf, protocol, ecfg, device, progress)
+    embed_r = _Embedder(br, protocol, ecfg, device, progress) if br else None
+    lambdas = lambdas_for(ecfg, br is not None)
+
+    q = protocol.query
+    qf = embed_f("query", q)
+    if ecfg.normalize:
+        qf = F.normalize(qf, dim=1)
+    qr = embed_r("query", q) if embed_r else None
+    out: dict[str, dict[float, RankResult]] = {}
+    for mode, gallery in protocol.galleries.items():
+        gf = embed_f(f"gallery_{mode}", gallery)
+        if ecfg.normalize:
+            gf = F.normalize(gf, dim=1)
+        gr = embed_r(f"gallery_{mode}", gallery) if embed_r else None
+        out[mode] = evaluate_features(
+            qf, gf,
+            np.array([r.pid for r in q]), np.array([r.pid for r in gallery]),
+            np.array([r.camid for r in q]), np.array([r.camid for r in gallery]),
+            qr=qr, gr=gr, lambdas=lambdas, max_rank=ecfg.max_rank,
+        )
+    return out
+
+
+def row_name(lam: float, rfd_lambda: float) -> str:
+    if lam == 0.0:
+        return "B-F"
+    return "B-F+RFD" if lam == rfd_lambda else f"B-F+RFD (λ={lam:g})"
+
+
+def summarize(
+    per_split: list[dict[str, dict[float, RankResult]]], rfd_lambda: float
+) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
+    """Mean and standard deviation over splits: {gallery: {row: {metric: {mean, std}}}}."""
+    table: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+    for mode in per_split[0]:
+        table[mode] = {}
+        for lam in per_split[0][mode]:
+            vals = {m: [100.0 * getattr(s[mode][lam], m) for s in per_split] for m in METRICS}
+            table[mode][row_name(lam, rfd_lambda)] = {
+                m: {"mean": float(np.mean(v)), "std": float(np.std(v)), "lambda": lam}
+                for m, v in vals.items()
+            }
+    return table
+
+
+GALLERY_TITLES = {"single": "single-resolution gallery", "multi": "multi-resolution gallery"}
+
+
+def to_markdown(table: dict[str, dict[str, dict[str, dict[str, float]]]], n_splits: int) -> str:
+    """The paper-style table: rows B-F / B-F+RFD, columns R1 R5 R10 mAP mINP (in %)."""
+    lines = []
+    for mode, rows in table.items():
+        title = GALLERY_TITLES.get(mode, mode)
+        suffix = f" (mean ± std over {n_splits} splits)" if n_splits > 1 else ""
+        lines += [f"### {title}{suffix}", "", "| method | R1 | R5 | R10 | mAP | mINP |",
+                  "|---|---|---|---|---|---|"]
+        for name, metrics in rows.items():
+            cells = [
+                f"{v['mean']:.1f} ± {v['std']:.1f}" if n_splits > 1 else f"{v['mean']:.1f}"
+                for v in (metrics[m] for m in METRICS)
+            ]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def evaluate_runs(
+    pairs: list[RunPair], ecfg: EvalConfig, out_dir: Path | None = None,
+    device: str = "cpu", progress: bool = True,
+) -> tuple[dict, str]:
+    """Evaluate every split, write `results.json` and `results.md` to out_dir if given."""
+    per_split = [evaluate_pair(p, ecfg, device, progress) for p in pairs]
+    table = summarize(per_split, ecfg.rfd_lambda)
+    md = to_markdown(table, len(pairs))
+    if out_dir is not None:
+        per_split_json = [
+            {mode: {str(lam): r.to_dict() for lam, r in res.items()} for mode, res in s.items()}
+            for s in per_split
+        ]
+        payload = {"splits": [str(p.bf) for p in pairs], "summary": table,
+                   "per_split": per_split_json}
+        atomic_write_text(out_dir / "results.json", json.dumps(payload, indent=1))
+        atomic_write_text(out_dir / "results.md", md)
+    return table, md

@@ -1,0 +1,59 @@
+"""Evaluation driver: both galleries, B-F and B-F+RFD rows, cached features, CLI errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from rfdreid.config import EvalConfig, load_config
+from rfdreid.engine import evaluate
+from rfdreid.engine.trainer import train
+
+from tiny import TINY_OVERRIDES
+
+
+@pytest.fixture
+def trained_pair(tiny_protocol, tmp_path):
+    paths = {}
+    for kind, task in (("bf", "id"), ("br", "resolution")):
+        cfg = load_config(None, [*TINY_OVERRIDES, "train.iterations=2", f"train.task={task}",
+                                 f"data.protocol={tiny_protocol}",
+                                 f"train.out_dir={tmp_path / 'split_00' / kind}"])
+        paths[kind] = train(cfg, progress=False)
+    return evaluate.RunPair(bf=paths["bf"], br=paths["br"])
+
+
+def test_tables_for_both_galleries_and_cache(trained_pair, tmp_path, monkeypatch):
+    ecfg = EvalConfig(lambda_sweep=[0.5])
+    table, md = evaluate.evaluate_runs([trained_pair], ecfg, out_dir=tmp_path / "eval",
+                                       progress=False)
+    assert set(table) == {"single", "multi"}
+    assert list(table["multi"]) == ["B-F", "B-F+RFD", "B-F+RFD (λ=0.5)"]
+    for row in table["single"].values():
+        assert 0 <= row["r1"]["mean"] <= row["r5"]["mean"] <= row["r10"]["mean"] <= 100
+    assert "| B-F+RFD |" in md
+    assert (tmp_path / "eval" / "results.json").is_file()
+
+    def no_extraction(*a, **k):
+        raise AssertionError("features should come from the cache")
+
+    monkeypatch.setattr(evaluate, "extract_features", no_extraction)
+    again, _ = evaluate.evaluate_runs([trained_pair], ecfg, progress=False)
+    assert again == table
+
+
+def test_without_br_only_bf_row(trained_pair):
+    res = evaluate.evaluate_pair(evaluate.RunPair(bf=trained_pair.bf), EvalConfig(),
+                                 progress=False)
+    assert list(res["single"]) == [0.0]
+
+
+def test_cli_swapped_checkpoints_one_line_error(trained_pair):
+    proc = subprocess.run(
+        [sys.executable, "-m", "rfdreid", "evaluate", "--bf", str(trained_pair.br)],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().count("\n") == 0 and "B-R checkpoint" in proc.stderr
