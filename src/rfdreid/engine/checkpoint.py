@@ -8,8 +8,6 @@ the exact network, and a B-R checkpoint passed where a B-F one is expected is ca
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ import torch
 
 from rfdreid.config import ExperimentConfig, config_from_dict
 from rfdreid.errors import ReIDError
+from rfdreid.fileio import atomic_write
 
 KINDS = {"id": "B-F", "resolution": "B-R"}
 FORMAT = "rfdreid-checkpoint-1"
@@ -25,15 +24,7 @@ FORMAT = "rfdreid-checkpoint-1"
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """torch.save through a temp file + rename: a killed run never leaves a torn file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        torch.save({"format": FORMAT, **state}, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: torch.save({"format": FORMAT, **state}, tmp))
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 
 from rfdreid.config import EvalConfig
-from rfdreid.data.records import ImageRecord, Protocol, atomic_write_text
+from rfdreid.data.records import ImageRecord, Protocol
+from rfdreid.fileio import atomic_write_text
 from rfdreid.engine.checkpoint import TrainedModel, read_trained_model
 from rfdreid.engine.extract import FeatureCache, build_inference_model, extract_features
 from rfdreid.errors import ReIDError

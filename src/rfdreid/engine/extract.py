@@ -21,6 +21,7 @@ from rfdreid.data.dataset import ReIDImageDataset
 from rfdreid.data.records import ImageRecord
 from rfdreid.data.transforms import build_transform
 from rfdreid.engine.checkpoint import TrainedModel
+from rfdreid.fileio import atomic_write
 from rfdreid.models import build_model
 
 
@@ -82,8 +83,5 @@ class FeatureCache:
         if path.is_file():
             return torch.load(path, map_location="cpu")
         feats = compute()
-        self.directory.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        torch.save(feats, tmp)
-        tmp.replace(path)
+        atomic_write(path, lambda tmp: torch.save(feats, tmp))
         return feats

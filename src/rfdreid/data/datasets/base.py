@@ -1,0 +1,116 @@
+"""What a dataset reader returns, the DATASETS registry, and the shared folder parser.
+
+Why: Market-1501, DukeMTMC-reID, the synthetic set and users' folders differ only in
+folder names, a file-name pattern and junk ids; one parser turns such a folder into
+records, so each dataset module holds just its facts (reference, statistics, rule).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rfdreid.data.images import list_images, read_image_size
+from rfdreid.data.records import ImageRecord
+from rfdreid.errors import ReIDError
+from rfdreid.registry import Registry
+
+
+@dataclass
+class RawDataset:
+    """The HR images of a dataset as stored on disk, before any protocol is applied.
+
+    subsets: "train" / "query" / "gallery" records (factor 1) for datasets with a fixed
+        split; a single "all" subset for datasets split by a protocol (CAVIAR).
+    sizes: (width, height) of every image path, read from the headers.
+    family: "mlr" (HR images degraded by the MLR protocol) or "real" (images with real
+        resolutions, split by build_caviar_protocols).
+    """
+
+    name: str
+    root: Path
+    subsets: dict[str, list[ImageRecord]]
+    sizes: dict[str, tuple[int, int]] = field(repr=False)
+    family: str = "mlr"
+
+    def subset(self, name: str) -> list[ImageRecord]:
+        """Records of one subset; a protocol asking for a missing one gets a clear error."""
+        if name not in self.subsets:
+            raise ReIDError(
+                f"dataset {self.name} has no {name!r} subset (it has {', '.join(self.subsets)})"
+            )
+        return self.subsets[name]
+
+
+DATASETS: Registry[Callable[[Path], RawDataset]] = Registry("dataset")
+"""Dataset name -> reader(root) -> RawDataset."""
+
+
+@dataclass(frozen=True)
+class NamePattern:
+    """A file-name rule: a regex with named groups `pid` and `cam` (1-based camera)."""
+
+    regex: re.Pattern[str]
+    rule: str  # shown to users, e.g. "PPPP_cXsY_FFFFFF_NN.jpg"
+
+    def parse(self, path: Path) -> tuple[int, int]:
+        """(pid, camid 0-based) of a file, or ReIDError naming it and the rule."""
+        m = self.regex.fullmatch(path.name)
+        if m is None or int(m["cam"]) < 1:
+            raise ReIDError(
+                f"file {path} does not follow the naming rule {self.rule}; rename or remove it"
+            )
+        return int(m["pid"]), int(m["cam"]) - 1
+
+
+def require_dir(path: Path, layout: str) -> Path:
+    """`path` if it is a folder, else ReIDError naming it and the expected layout."""
+    if not path.is_dir():
+        raise ReIDError(f"folder {path} not found; expected layout: {layout}")
+    return path
+
+
+def image_files(folder: Path, layout: str) -> list[Path]:
+    """The images of a folder (non-image files ignored); none at all is an error."""
+    files = list_images(require_dir(folder, layout))
+    if not files:
+        raise ReIDError(f"folder {folder} holds no images; expected layout: {layout}")
+    return files
+
+
+def relabel(records: list[ImageRecord]) -> list[ImageRecord]:
+    """Map training pids to 0..N-1 (sorted original order), as classifiers need."""
+    new = {pid: i for i, pid in enumerate(sorted({r.pid for r in records}))}
+    return [ImageRecord(r.path, new[r.pid], r.camid) for r in records]
+
+
+def read_split_folders(
+    name: str,
+    root: Path,
+    folders: Mapping[str, str],
+    pattern: NamePattern,
+    junk_pids: frozenset[int] = frozenset(),
+) -> RawDataset:
+    """Read a root holding one folder per subset (train / query / gallery).
+
+    folders maps a subset name to its folder under root; files whose pid is in
+    junk_pids are dropped (declared junk), every other file must follow `pattern`.
+    Training pids are relabelled 0..N-1; query / gallery pids keep their original ids.
+    """
+    layout = f"{root}/{{{','.join(folders.values())}}}/{pattern.rule}"
+    require_dir(root, layout)
+    subsets: dict[str, list[ImageRecord]] = {}
+    sizes: dict[str, tuple[int, int]] = {}
+    for subset, folder in folders.items():
+        records = []
+        for path in image_files(root / folder, layout):
+            pid, camid = pattern.parse(path)
+            if pid in junk_pids:
+                continue
+            key = str(path.resolve())
+            sizes[key] = read_image_size(path)
+            records.append(ImageRecord(key, pid, camid))
+        subsets[subset] = relabel(records) if subset == "train" else records
+    return RawDataset(name, root, subsets, sizes)

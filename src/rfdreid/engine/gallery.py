@@ -1,0 +1,139 @@
+"""A folder of images as a searchable gallery: features, RFD distances, incremental cache.
+
+Why incremental: `rfdreid search` is run again and again on the same gallery folder. The
+cache remembers, per checkpoint, the features of every file with its size and mtime, so a
+re-run embeds nothing, and after files are added or changed only those are embedded
+(removed files simply drop out).
+
+Cache file: `<cache_dir>/<key>.pt`, key = checkpoint digest + gallery folder, holding
+`{"files": [(name, size, mtime_ns), ...], "features": [N, D]}`.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from rfdreid.data.images import IMAGE_EXTENSIONS, list_images
+from rfdreid.data.records import ImageRecord
+from rfdreid.engine.checkpoint import TrainedModel
+from rfdreid.engine.extract import FeatureCache, extract_features
+from rfdreid.errors import ReIDError
+from rfdreid.evaluation.distance import (
+    DEFAULT_LAMBDA,
+    cosine_similarity,
+    euclidean_distance,
+    rfd_distance,
+)
+
+CACHE_DIR_NAME = ".rfdreid-cache"
+# Gallery files are embedded as stored (factor 1), so the interpolation is never applied.
+_NO_DEGRADATION = "bicubic"
+# Market-1501 style names: PPPP_c<camera>... (PPPP may be -1 for junk).
+_MARKET_STYLE_NAME = re.compile(r"(?P<pid>-1|\d+)_c\d+")
+
+FileKey = tuple[str, int, int]  # (name, size in bytes, mtime in ns)
+
+
+@dataclass(frozen=True)
+class Features:
+    """Embeddings of N images: `f` [N, D] from B-F, `r` [N, Dr] from B-R (None without B-R)."""
+
+    f: torch.Tensor
+    r: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return self.f.shape[0]
+
+
+def feature_distance(
+    query: Features, gallery: Features, rfd_lambda: float = DEFAULT_LAMBDA
+) -> torch.Tensor:
+    """[Q, G] distance, smaller = more alike: eq. 8 `D_f - lam * D_r` when both sides carry
+    B-R features, the Euclidean B-F distance D_f otherwise."""
+    d_f = euclidean_distance(query.f, gallery.f)
+    if query.r is None or gallery.r is None:
+        return d_f
+    return rfd_distance(d_f, cosine_similarity(query.r, gallery.r), rfd_lambda)
+
+
+def person_id(path: str | Path) -> int | None:
+    """Person id of a Market-style file name (`0042_c3s1_000551_01.jpg` -> 42), else None."""
+    m = _MARKET_STYLE_NAME.match(Path(path).name)
+    return int(m["pid"]) if m else None
+
+
+def gallery_images(folder: Path) -> list[Path]:
+    """The image files directly inside `folder`, sorted; ReIDError when there are none."""
+    if not folder.is_dir():
+        raise ReIDError(f"gallery folder {folder} not found")
+    paths = list_images(folder)
+    if not paths:
+        raise ReIDError(
+            f"gallery folder {folder} holds no images ({', '.join(sorted(IMAGE_EXTENSIONS))})"
+        )
+    return paths
+
+
+def _file_key(path: Path) -> FileKey:
+    st = path.stat()
+    return path.name, st.st_size, st.st_mtime_ns
+
+
+def _load_cache(path: Path) -> dict[FileKey, torch.Tensor]:
+    """{file key: feature [D]} of a cache file; empty when absent or unreadable."""
+    if not path.is_file():
+        return {}
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        return {tuple(k): f for k, f in zip(state["files"], state["features"])}
+    except (OSError, RuntimeError, KeyError, TypeError, pickle.UnpicklingError):
+        return {}  # a torn or foreign cache file is rebuilt, never trusted
+
+
+def _save_cache(path: Path, keys: list[FileKey], features: torch.Tensor) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({"files": [list(k) for k in keys], "features": features}, tmp)
+    tmp.replace(path)
+
+
+def embed_gallery(
+    trained: TrainedModel,
+    net: nn.Module,
+    folder: Path,
+    paths: Sequence[Path],
+    cache_dir: Path,
+    *,
+    batch_size: int = 64,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> torch.Tensor:
+    """Features [len(paths), D] of gallery files, embedding only files the cache lacks.
+
+    A file is looked up by (name, size, mtime), so a changed file is embedded again. The
+    cache is rewritten only when the set of files changed.
+    """
+    d = trained.config.data
+    cache_path = cache_dir / f"{FeatureCache.key(trained.digest(), folder.resolve())}.pt"
+    cached = _load_cache(cache_path)
+    keys = [_file_key(p) for p in paths]
+    missing = [(p, k) for p, k in zip(paths, keys) if k not in cached]
+    if missing:
+        new = extract_features(
+            net, [ImageRecord(str(p), pid=-1, camid=-1) for p, _ in missing],
+            height=d.height, width=d.width, interpolation=_NO_DEGRADATION,
+            batch_size=batch_size, device=device, desc=f"{trained.kind} gallery",
+            progress=progress,
+        )
+        cached.update(zip((k for _, k in missing), new))
+    features = torch.stack([cached[k] for k in keys])
+    if missing or len(cached) != len(keys):
+        _save_cache(cache_path, keys, features)
+    return features

@@ -1,0 +1,67 @@
+"""Image reading errors and the MLR degradation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from rfdreid.data.degrade import degrade
+from rfdreid.data.images import read_image, read_image_size
+from rfdreid.errors import ReIDError
+
+
+def _img(w: int = 64, h: int = 128) -> Image.Image:
+    arr = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    return Image.fromarray(arr)
+
+
+def test_read_image_is_rgb(tmp_path: Path) -> None:
+    Image.new("L", (5, 9), 7).save(tmp_path / "g.png")
+    img = read_image(tmp_path / "g.png")
+    assert img.mode == "RGB" and img.size == (5, 9)
+
+
+@pytest.mark.parametrize("reader", [read_image, read_image_size])
+def test_corrupt_image_names_the_file(tmp_path: Path, reader) -> None:
+    bad = tmp_path / "0001_c1s1_000000_00.jpg"
+    bad.write_bytes(b"definitely not a jpeg")
+    with pytest.raises(ReIDError, match="0001_c1s1_000000_00.jpg"):
+        reader(bad)
+
+
+def test_truncated_jpeg_fails_on_decode_with_name(tmp_path: Path) -> None:
+    path = tmp_path / "t.jpg"
+    _img().save(path, quality=90)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    assert read_image_size(path) == (64, 128)  # header is intact
+    with pytest.raises(ReIDError, match="t.jpg"):
+        read_image(path)
+
+
+def test_factor_one_is_identity() -> None:
+    img = _img()
+    assert degrade(img, 1, "bicubic") is img
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4])
+def test_degrade_keeps_size_loses_detail(factor: int) -> None:
+    img = _img(63, 127)
+    lr = degrade(img, factor, "bicubic")
+    assert lr.size == img.size
+    assert not np.array_equal(np.asarray(lr), np.asarray(img))
+
+
+def test_bilinear_differs_from_bicubic_and_is_deterministic() -> None:
+    img = _img()
+    a, b = degrade(img, 3, "bilinear"), degrade(img, 3, "bicubic")
+    assert not np.array_equal(np.asarray(a), np.asarray(b))
+    assert np.array_equal(np.asarray(a), np.asarray(degrade(img, 3, "bilinear")))
+
+
+def test_unknown_interpolation() -> None:
+    with pytest.raises(ReIDError, match="bicubic"):
+        degrade(_img(), 2, "nearest")

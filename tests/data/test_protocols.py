@@ -1,0 +1,89 @@
+"""MLR and CAVIAR protocols, resolution labels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rfdreid.data.datasets import DATASETS
+from rfdreid.data.protocols import build_caviar_protocol, build_caviar_protocols, build_mlr_protocol
+from rfdreid.data.resolution import factor_index, pixel_count_labels
+from rfdreid.errors import ReIDError
+
+
+def test_mlr_protocol(fake_market: Path) -> None:
+    raw = DATASETS.get("market1501")(fake_market)
+    p = build_mlr_protocol(raw, seed=3, interpolation="bilinear")
+    n = len(raw.subsets["train"])
+    assert len(p.train) == 2 * n
+    assert [r.factor for r in p.train[:n]] == [1] * n
+    assert {r.factor for r in p.train[n:]} <= {2, 3, 4}
+    assert [(r.path, r.pid) for r in p.train[:n]] == [(r.path, r.pid) for r in p.train[n:]]
+    assert {r.factor for r in p.query} <= {2, 3, 4}
+    assert {r.factor for r in p.galleries["single"]} == {1}
+    assert {r.factor for r in p.galleries["multi"]} <= {1, 2, 3, 4}
+    assert all(r.res_label == factor_index(r.factor) for r in p.train + p.query)
+    assert p.num_res_classes == 4 and p.num_train_pids == 3
+
+
+def test_mlr_protocol_is_seeded(fake_market: Path) -> None:
+    raw = DATASETS.get("market1501")(fake_market)
+    a, b = build_mlr_protocol(raw, 0), build_mlr_protocol(raw, 0)
+    assert a.fingerprint() == b.fingerprint()
+    c = build_mlr_protocol(raw, 1)
+    assert [r.factor for r in a.train + a.galleries["multi"]] != [
+        r.factor for r in c.train + c.galleries["multi"]]
+    only_single = build_mlr_protocol(raw, 0, gallery_modes=("single",))
+    assert list(only_single.galleries) == ["single"] and only_single.query == a.query
+
+
+def test_mlr_protocol_needs_a_split(fake_caviar: Callable) -> None:
+    raw = DATASETS.get("caviar")(fake_caviar(two_cam=2, one_cam=0))
+    with pytest.raises(ReIDError, match="no 'train' subset"):
+        build_mlr_protocol(raw, 0)
+
+
+def test_caviar_protocol(fake_caviar: Callable) -> None:
+    raw = DATASETS.get("caviar")(fake_caviar())
+    splits = build_caviar_protocols(raw, seed=0, splits=3)
+    one_cam_ids = {51, 52, 53, 54}
+    for k, p in enumerate(splits):
+        train_ids, test_ids = set(p.meta["train_ids"]), set(p.meta["test_ids"])
+        assert len(train_ids) == len(test_ids) == 25 and not train_ids & test_ids
+        assert not (train_ids | test_ids) & one_cam_ids
+        assert p.split == k and p.num_res_classes == 5 and p.num_train_pids == 25
+        assert sorted({r.pid for r in p.train}) == list(range(25))
+        assert len(p.train) == 25 * 20
+        assert p.meta["query_camera"] == 0  # the fake's small crops
+        assert {r.pid for r in p.query} == test_ids and {r.camid for r in p.query} == {0}
+        assert {r.camid for r in p.galleries["single"]} == {1}
+        multi = p.galleries["multi"]
+        assert sorted(r.pid for r in multi) == sorted(test_ids)
+        assert not {r.path for r in multi} & {r.path for r in p.query}
+        assert all(r.factor == 1 for r in p.train + p.query + multi)
+        assert {r.res_label for r in p.train} == set(range(5))
+    assert splits[0].meta["train_ids"] != splits[1].meta["train_ids"]
+    again = build_caviar_protocol(raw, 0, 1)
+    assert again.fingerprint() == splits[1].fingerprint()
+
+
+def test_pixel_count_labels_equal_width() -> None:
+    sizes = [(10, 10), (10, 19), (10, 30), (10, 50), (10, 89), (10, 110)]
+    labels, edges = pixel_count_labels(sizes)
+    assert np.allclose(edges, [100, 300, 500, 700, 900, 1100])
+    assert labels.tolist() == [0, 0, 1, 2, 3, 4]
+
+
+def test_pixel_count_labels_quantile() -> None:
+    sizes = [(1, n) for n in range(1, 101)]
+    labels, _ = pixel_count_labels(sizes, mode="quantile")
+    assert np.bincount(labels).tolist() == [20, 20, 20, 20, 20]
+
+
+def test_factor_index() -> None:
+    assert [factor_index(f) for f in (1, 2, 3, 4)] == [0, 1, 2, 3]
+    with pytest.raises(ReIDError):
+        factor_index(8)
