@@ -1,6 +1,6 @@
 import pytest
 
-from rfdreid.config import load_config, parse_overrides
+from rfdreid.config import CONFIG_DIR, load_config, parse_overrides
 from rfdreid.errors import ReIDError
 
 
@@ -28,3 +28,10 @@ def test_bad_override_shape():
 def test_optional_none():
     cfg = load_config(None, ["train.iterations=none", "model.pretrained=null"])
     assert cfg.train.iterations is None and cfg.model.pretrained is None
+
+
+@pytest.mark.parametrize("preset", sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")))
+def test_every_preset_loads_and_names_a_task(preset):
+    cfg = load_config(preset)
+    assert cfg.train.task in ("id", "resolution")
+    assert preset.endswith("_bf") == (cfg.train.task == "id")

@@ -1,0 +1,98 @@
+"""ReIDNet shapes, branch strides, attention placement, a short training run, export."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from rfdreid.config import ModelConfig
+from rfdreid.losses import ReIDLoss
+from rfdreid.models import ReIDNet, ReIDOutput, build_model
+from rfdreid.models.attention import ChannelAttention
+
+SMALL = {"resnet18": 0.25, "mobilenetv2": 0.25}
+
+
+def small_model(backbone: str = "resnet18", num_classes: int = 4, **kw: object) -> ReIDNet:
+    torch.manual_seed(0)
+    cfg = ModelConfig(backbone=backbone, width_mult=SMALL[backbone], **kw)  # type: ignore[arg-type]
+    return build_model(cfg, num_classes)
+
+
+def test_resnet50_paper_bf_train_step_and_eval_shapes() -> None:
+    model = build_model(ModelConfig(), num_classes=751)
+    x = torch.randn(2, 3, 384, 128)
+    out = model(x)
+    assert isinstance(out, ReIDOutput)
+    assert len(out.logits) == 8 and all(z.shape == (2, 751) for z in out.logits)
+    assert len(out.triplet_features) == 3
+    assert all(f.shape == (2, 256) for f in out.triplet_features)
+    loss, terms = ReIDLoss()(out, torch.tensor([0, 1]))
+    loss.backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+    assert set(terms) == {"id", "triplet", "total", "acc"}
+    model.eval()
+    with torch.no_grad():
+        emb = model(x)
+    assert emb.shape == (2, model.feature_dim) == (2, 2048)
+
+
+@pytest.mark.parametrize("backbone", ["resnet18", "mobilenetv2"])
+def test_a_few_adam_steps_lower_the_loss(backbone: str) -> None:
+    model = small_model(backbone, num_classes=2)
+    torch.manual_seed(1)
+    x = torch.randn(8, 3, 128, 64)
+    targets = torch.tensor([0, 0, 0, 0, 1, 1, 1, 1])
+    criterion = ReIDLoss()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(6):
+        loss, terms = criterion(model(x), targets)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(terms["total"])
+    assert losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("backbone", ["resnet18", "mobilenetv2"])
+@pytest.mark.parametrize("size", [(384, 128), (128, 64)])
+def test_global_branch_keeps_twice_the_resolution(backbone: str, size: tuple[int, int]) -> None:
+    model = small_model(backbone).eval()
+    with torch.no_grad():
+        shared = model.shared(torch.randn(1, 3, *size))
+        maps = [branch.feature_map(shared) for branch in model.branches]
+        emb = model(torch.randn(1, 3, *size))
+    h, w = size
+    assert maps[0].shape[-2:] == (h // 16, w // 16)  # global branch: stride 1 in stage 4
+    assert all(m.shape[-2:] == (h // 32, w // 32) for m in maps[1:])  # part branches: stride 2
+    assert emb.shape == (1, model.feature_dim)
+
+
+def test_feature_count_follows_parts() -> None:
+    model = small_model(parts=[2], embed_dim=64)
+    assert model.num_features == 1 + 3 and model.feature_dim == 4 * 64
+
+
+def test_attention_after_every_stage_and_ablation() -> None:
+    with_ca = small_model(attention=True)
+    without = small_model(attention=False)
+    count = sum(isinstance(m, ChannelAttention) for m in with_ca.modules())
+    assert count == 2 + 2 * len(with_ca.branches)  # stages 1-2 shared, 3-4 in every branch
+    assert not any(isinstance(m, ChannelAttention) for m in without.modules())
+    assert sum(p.numel() for p in without.parameters()) < sum(
+        p.numel() for p in with_ca.parameters()
+    )
+
+
+def test_eval_forward_exports_and_runs_channels_last() -> None:
+    model = small_model().eval()
+    model.normalize = True
+    x = torch.randn(2, 3, 128, 64)
+    with torch.no_grad():
+        ref = model(x)
+        exported = torch.export.export(model, (x,)).module()
+        assert torch.allclose(exported(x), ref, atol=1e-5)
+        cl = model.to(memory_format=torch.channels_last)(x.to(memory_format=torch.channels_last))
+    assert torch.allclose(cl, ref, atol=1e-4)
+    assert torch.allclose(ref.norm(dim=1), torch.ones(2), atol=1e-5)
