@@ -1,0 +1,100 @@
+"""Distances, the RFD fusion (eq. 7-8) and the chunked feature evaluator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from rfdreid.errors import ReIDError
+from rfdreid.evaluation import (
+    cosine_similarity,
+    euclidean_distance,
+    evaluate_features,
+    rank_result,
+    rfd_distance,
+)
+
+
+def _features(seed: int, q: int = 40, g: int = 150, dim: int = 16, rdim: int = 4):
+    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    return (
+        torch.randn(q, dim, generator=gen), torch.randn(g, dim, generator=gen),
+        rng.integers(0, 10, q), rng.integers(0, 10, g), rng.integers(0, 3, q), rng.integers(0, 3, g),
+        torch.randn(q, rdim, generator=gen), torch.randn(g, rdim, generator=gen),
+    )
+
+
+def test_euclidean_matches_cdist_and_is_safe() -> None:
+    qf, gf = torch.randn(30, 64) * 10, torch.randn(50, 64) * 10
+    d = euclidean_distance(qf, gf)
+    assert d.dtype == torch.float32 and d.shape == (30, 50)
+    torch.testing.assert_close(d, torch.cdist(qf.double(), gf.double()).float(), rtol=1e-4, atol=1e-3)
+    self_d = euclidean_distance(gf, gf.numpy())  # arrays accepted too
+    assert torch.isfinite(self_d).all() and (self_d >= 0).all()
+    assert self_d.diagonal().max() < 1e-2 * gf.norm(dim=1).mean()
+
+
+def test_cosine_is_eq7() -> None:
+    qr, gr = torch.randn(5, 8), torch.randn(7, 8)
+    expected = torch.nn.functional.cosine_similarity(qr[:, None], gr[None], dim=2)
+    torch.testing.assert_close(cosine_similarity(qr, gr), expected)
+    assert cosine_similarity(torch.zeros(1, 8), gr).abs().max() == 0  # no NaN on zero rows
+
+
+def test_rfd_lambda_zero_is_bf() -> None:
+    d_f, d_r = torch.rand(4, 6), torch.rand(4, 6)
+    assert torch.equal(rfd_distance(d_f, d_r, 0.0), d_f)
+    torch.testing.assert_close(rfd_distance(d_f, d_r), d_f - 0.1 * d_r)  # paper default 0.1
+
+
+def test_rfd_flips_rank1() -> None:
+    """A query (pid 1, cam 0) and two gallery images in camera 1.
+
+    g0 is another person (pid 2) at another resolution; g1 is the same person at the query's
+    resolution. By identity features g0 is slightly closer (D_f 1.00 < 1.05): B-F puts the
+    wrong person first. Resolution similarity: D_r(q, g0) = 0, D_r(q, g1) = 1. With lam = 0.1
+    (eq. 8): g0 -> 1.00 - 0 = 1.00, g1 -> 1.05 - 0.1 = 0.95, so RFD gets rank-1 right.
+    """
+    qf = torch.tensor([[0.0, 0.0]])
+    gf = torch.tensor([[1.0, 0.0], [0.0, 1.05]])  # D_f: g0 1.00 (wrong pid), g1 1.05 (match)
+    qr = torch.tensor([[1.0, 0.0]])
+    gr = torch.tensor([[0.0, 1.0], [1.0, 0.0]])  # D_r: g0 0 (other resolution), g1 1 (same)
+    labels = (np.array([1]), np.array([2, 1]), np.array([0]), np.array([1, 1]))
+    res = evaluate_features(qf, gf, *labels, qr=qr, gr=gr, lambdas=(0.0, 0.1), max_rank=2)
+    assert res[0.0].r1 == 0.0  # B-F: 1.00 < 1.05, the wrong person first
+    assert res[0.1].r1 == 1.0  # RFD: g0 1.00 - 0 = 1.00 > g1 1.05 - 0.1 = 0.95
+    assert res[0.1].mAP == 1.0 and res[0.0].mAP == 0.5
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 40, 1000])
+def test_chunked_equals_full_matrix(chunk_size: int) -> None:
+    qf, gf, qp, gp, qc, gc, qr, gr = _features(chunk_size)
+    lambdas = (0.0, 0.1, 0.5, -0.2)
+    got = evaluate_features(qf, gf, qp, gp, qc, gc, qr=qr, gr=gr, lambdas=lambdas, max_rank=20,
+                            chunk_size=chunk_size)
+    assert list(got) == list(lambdas)
+    d_f, d_r = euclidean_distance(qf, gf), cosine_similarity(qr, gr)
+    for lam in lambdas:
+        want = rank_result(rfd_distance(d_f, d_r, lam), qp, gp, qc, gc, max_rank=20)
+        np.testing.assert_allclose(got[lam].cmc, want.cmc, atol=1e-6)
+        assert got[lam].mAP == pytest.approx(want.mAP, abs=1e-6)
+        assert got[lam].mINP == pytest.approx(want.mINP, abs=1e-6)
+        assert got[lam].num_valid_queries == want.num_valid_queries
+
+
+def test_evaluate_features_errors() -> None:
+    qf, gf, qp, gp, qc, gc, qr, gr = _features(0)
+    with pytest.raises(ReIDError, match="need resolution features"):
+        evaluate_features(qf, gf, qp, gp, qc, gc, lambdas=(0.1,))
+    with pytest.raises(ReIDError, match="both qr and gr"):
+        evaluate_features(qf, gf, qp, gp, qc, gc, qr=qr)
+    with pytest.raises(ReIDError, match="resolution features cover"):
+        evaluate_features(qf, gf, qp, gp, qc, gc, qr=qr[:3], gr=gr, lambdas=(0.1,))
+    with pytest.raises(ReIDError, match="dimension"):
+        evaluate_features(qf, gf[:, :5], qp, gp, qc, gc)
+    with pytest.raises(ReIDError, match="empty"):
+        evaluate_features(qf, gf[:0], qp, gp[:0], qc, gc[:0])
+    with pytest.raises(ReIDError, match="g_camids"):
+        evaluate_features(qf, gf, qp, gp, qc, gc[:-1])

@@ -1,0 +1,118 @@
+"""evaluate_rank against a plain per-query argsort loop, and a case worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from rfdreid.errors import ReIDError
+from rfdreid.evaluation import RankResult, evaluate_rank, rank_result
+
+
+def reference_rank(dist, q_pids, g_pids, q_camids, g_camids, max_rank=50):
+    """(cmc [max_rank], mAP, mINP, num_valid) by sorting each query's row."""
+    cmc_sum = np.zeros(max_rank)
+    ap_sum = inp_sum = 0.0
+    num_valid = 0
+    for i in range(dist.shape[0]):
+        order = np.argsort(dist[i], kind="stable")
+        keep = ~((g_pids[order] == q_pids[i]) & (g_camids[order] == q_camids[i]))
+        matches = (g_pids[order] == q_pids[i])[keep]
+        if not matches.any():
+            continue
+        num_valid += 1
+        hits = np.flatnonzero(matches)  # 0-based ranks of the true matches
+        curve = np.zeros(max_rank)
+        curve[min(hits[0], max_rank):] = 1.0
+        cmc_sum += curve
+        ap_sum += np.mean(np.arange(1, len(hits) + 1) / (hits + 1))
+        inp_sum += len(hits) / (hits[-1] + 1)
+    return cmc_sum / num_valid, ap_sum / num_valid, inp_sum / num_valid, num_valid
+
+
+def _random_problem(seed: int, ties: bool):
+    rng = np.random.default_rng(seed)
+    q, g = int(rng.integers(5, 60)), int(rng.integers(3, 120))
+    if ties:  # few distinct values: many ties, resolved by gallery index
+        dist = rng.integers(0, 4, (q, g)).astype(np.float32)
+    else:
+        dist = rng.standard_normal((q, g)).astype(np.float32)
+    q_pids, g_pids = rng.integers(0, 8, q), rng.integers(0, 8, g)
+    q_cams, g_cams = rng.integers(0, 3, q), rng.integers(0, 3, g)
+    q_pids[0] = 99  # a query with no match at all: skipped
+    q_pids[1], q_cams[1] = g_pids[0], g_cams[0]
+    g_pids[g_pids == g_pids[0]] = -5  # query 1's only same-pid image is in its own camera
+    g_pids[0] = q_pids[1]
+    return dist, q_pids, g_pids, q_cams, g_cams
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("seed", range(8))
+def test_matches_plain_loop(seed: int, ties: bool) -> None:
+    dist, qp, gp, qc, gc = _random_problem(seed, ties)
+    ref_cmc, ref_map, ref_minp, ref_valid = reference_rank(dist, qp, gp, qc, gc, max_rank=50)
+    res = rank_result(dist, qp, gp, qc, gc, max_rank=50, num_workers=2)
+    assert res.num_valid_queries == ref_valid < len(qp)  # the two match-less queries skipped
+    np.testing.assert_allclose(res.cmc, ref_cmc, atol=1e-6)
+    assert res.mAP == pytest.approx(ref_map, abs=1e-6)
+    assert res.mINP == pytest.approx(ref_minp, abs=1e-6)
+    assert len(res.cmc) == 50  # galleries smaller than max_rank: curve padded, ends at 1.0
+    if dist.shape[1] < 50:
+        assert res.cmc[-1] == 1.0
+
+
+def test_chunked_threads_match_plain_loop_on_float64() -> None:
+    rng = np.random.default_rng(7)
+    dist = rng.random((300, 20000))  # several chunks and threads; float64 stays float64
+    qp, gp = rng.integers(0, 40, 300), rng.integers(0, 40, 20000)
+    qc, gc = rng.integers(0, 4, 300), rng.integers(0, 4, 20000)
+    ref_cmc, ref_map, ref_minp, _ = reference_rank(dist, qp, gp, qc, gc, max_rank=20)
+    cmc, mAP, mINP = evaluate_rank(torch.from_numpy(dist), qp, gp, qc, gc, max_rank=20)
+    np.testing.assert_allclose(cmc, ref_cmc, atol=1e-6)
+    assert (mAP, mINP) == pytest.approx((ref_map, ref_minp), abs=1e-6)
+
+
+def test_hand_made_case() -> None:
+    """Two queries, gallery of 6; values worked out by hand.
+
+    Query 0 (pid 1, cam 0), distances ranked: g0 (pid 1, cam 0: junk, removed), g1 (pid 2),
+    g2 (pid 1, cam 1), g3 (pid 3), g4 (pid 1, cam 2), g5 (pid 2). Valid list: g1 g2 g3 g4 g5,
+    true matches at ranks 2 and 4: AP = (1/2 + 2/4) / 2 = 0.5, INP = 2/4 = 0.5, first hit 2.
+    Query 1 (pid 2, cam 1): g5 and g1 tie at 0.0; the tie goes to the lower index g1 (pid 2,
+    cam 0, a true match) at rank 1, then g5 at rank 2: AP = 1, INP = 2/2 = 1, first hit 1.
+    """
+    dist = np.array([[0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+                     [9.0, 0.0, 7.0, 8.0, 6.0, 0.0]])
+    g_pids = np.array([1, 2, 1, 3, 1, 2])
+    g_cams = np.array([0, 0, 1, 1, 2, 2])
+    cmc, mAP, mINP = evaluate_rank(dist, np.array([1, 2]), g_pids, np.array([0, 1]), g_cams, max_rank=5)
+    np.testing.assert_allclose(cmc, [0.5, 1.0, 1.0, 1.0, 1.0])
+    assert mAP == pytest.approx(0.75)
+    assert mINP == pytest.approx(0.75)
+
+
+def test_rank_result_accessors() -> None:
+    res = RankResult(np.array([0.5, 0.7, 0.8, 0.9, 0.95]), 0.6, 0.4, 10)
+    assert (res.r1, res.r5) == (0.5, 0.95)
+    assert res.to_dict() == {"mAP": 0.6, "mINP": 0.4, "R1": 0.5, "R5": 0.95, "num_valid_queries": 10}
+    with pytest.raises(ReIDError, match="rank-10"):
+        _ = res.r10
+
+
+@pytest.mark.parametrize(
+    "shape, q_len, g_len, match",
+    [((0, 5), 0, 5, "empty"), ((3, 0), 3, 0, "empty"), ((3, 5), 2, 5, "q_pids"), ((3, 5), 3, 4, "g_pids")],
+)
+def test_bad_inputs_raise_reid_error(shape, q_len, g_len, match) -> None:
+    with pytest.raises(ReIDError, match=match):
+        evaluate_rank(np.zeros(shape), np.zeros(q_len), np.zeros(g_len),
+                      np.zeros(shape[0]), np.zeros(shape[1]))
+
+
+def test_no_valid_query_and_nan_raise_reid_error() -> None:
+    with pytest.raises(ReIDError, match="no query has a true match"):
+        evaluate_rank(np.zeros((2, 3)), np.array([1, 2]), np.array([3, 3, 3]), np.zeros(2), np.ones(3))
+    dist = np.array([[0.1, np.nan, 0.3]])
+    with pytest.raises(ReIDError, match="NaN"):
+        evaluate_rank(dist, np.array([1]), np.array([1, 2, 3]), np.zeros(1), np.ones(3))
