@@ -14,7 +14,8 @@ from rfdreid.errors import ReIDError
 
 @app.command(
     epilog="Examples: rfdreid evaluate --bf runs/x/bf/checkpoint.pt --br runs/x/br/checkpoint.pt; "
-    "rfdreid evaluate --runs runs/caviar --lambda-sweep 0.05,0.1,0.2,0.5"
+    "rfdreid evaluate --runs runs/caviar --lambda-sweep 0.05,0.1,0.2,0.5 --visualize 5 "
+    "(several splits also plot rank-1 per split, Fig. 5)"
 )
 def evaluate(
     bf: Annotated[Optional[Path], typer.Option(help="B-F checkpoint.")] = None,
@@ -29,6 +30,8 @@ def evaluate(
         help="Comma-separated λ values to report as well.")] = None,
     flip: Annotated[bool, typer.Option(help="Average with mirrored images.")] = False,
     out: Annotated[Optional[Path], typer.Option(help="Where to write results.json/.md.")] = None,
+    visualize: Annotated[int, typer.Option(
+        min=0, help="Draw the top-10 of K queries per gallery (Fig. 4) under OUT/rankings/.")] = 0,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="eval.key=value overrides.")] = None,
 ) -> None:
@@ -50,6 +53,6 @@ def evaluate(
     else:
         raise ReIDError("give --bf CHECKPOINT (and --br for RFD) or --runs FOLDER")
     out_dir = out or (runs if runs is not None else bf.parent.parent) / "eval"  # type: ignore[union-attr]
-    _, md = evaluate_runs(pairs, ecfg, out_dir=out_dir, device=device)
+    _, md = evaluate_runs(pairs, ecfg, out_dir=out_dir, device=device, visualize=visualize)
     typer.echo(md)
     typer.echo(f"results written to {out_dir}/results.json and results.md")

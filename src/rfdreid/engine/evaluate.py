@@ -19,8 +19,10 @@ from rfdreid.data.records import ImageRecord, Protocol
 from rfdreid.fileio import atomic_write_text
 from rfdreid.engine.checkpoint import TrainedModel, read_trained_model
 from rfdreid.engine.extract import FeatureCache, build_inference_model, extract_features
+from rfdreid.engine.gallery import Features, feature_distance
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation import RankResult, evaluate_features
+from rfdreid.evaluation.visualize import draw_protocol_rankings, plot_split_r1
 
 METRICS = ("r1", "r5", "r10", "mAP", "mINP")
 
@@ -81,9 +83,14 @@ def lambdas_for(ecfg: EvalConfig, with_rfd: bool) -> list[float]:
 
 
 def evaluate_pair(
-    pair: RunPair, ecfg: EvalConfig, device: str = "cpu", progress: bool = True
+    pair: RunPair, ecfg: EvalConfig, device: str = "cpu", progress: bool = True,
+    rankings_dir: Path | None = None, num_rankings: int = 0,
 ) -> dict[str, dict[float, RankResult]]:
-    """Metrics of one split for every gallery protocol it holds: {gallery: {λ: result}}."""
+    """Metrics of one split for every gallery protocol it holds: {gallery: {λ: result}}.
+
+    With rankings_dir and num_rankings > 0, also draws the top-10 of that many queries per
+    gallery (B-F+RFD when B-R is given) to `<rankings_dir>/<gallery>/query_<i>.png`.
+    """
     bf = read_trained_model(pair.bf, expect_kind="B-F")
     br = read_trained_model(pair.br, expect_kind="B-R") if pair.br else None
     protocol = Protocol.load(pair.protocol or bf.config.data.protocol)
@@ -104,6 +111,10 @@ def evaluate_pair(
         if ecfg.normalize:
             gf = F.normalize(gf, dim=1)
         gr = embed_r(f"gallery_{mode}", gallery) if embed_r else None
+        if rankings_dir is not None and num_rankings > 0:
+            dist = feature_distance(Features(qf, qr), Features(gf, gr), ecfg.rfd_lambda)
+            draw_protocol_rankings(dist, q, gallery, protocol.interpolation,
+                                   rankings_dir / mode, num_rankings)
         out[mode] = evaluate_features(
             qf, gf,
             np.array([r.pid for r in q]), np.array([r.pid for r in gallery]),
@@ -158,10 +169,19 @@ def to_markdown(table: dict[str, dict[str, dict[str, dict[str, float]]]], n_spli
 
 def evaluate_runs(
     pairs: list[RunPair], ecfg: EvalConfig, out_dir: Path | None = None,
-    device: str = "cpu", progress: bool = True,
+    device: str = "cpu", progress: bool = True, visualize: int = 0,
 ) -> tuple[dict, str]:
-    """Evaluate every split, write `results.json` and `results.md` to out_dir if given."""
-    per_split = [evaluate_pair(p, ecfg, device, progress) for p in pairs]
+    """Evaluate every split, write `results.json` and `results.md` to out_dir if given.
+
+    With out_dir: several splits also give `r1_per_split_<gallery>.png` (paper Fig. 5), and
+    visualize=K draws K ranking pictures per split and gallery under `rankings/` (Fig. 4).
+    """
+    per_split = [
+        evaluate_pair(p, ecfg, device, progress,
+                      rankings_dir=out_dir / "rankings" / f"split_{i:02d}" if out_dir else None,
+                      num_rankings=visualize)
+        for i, p in enumerate(pairs)
+    ]
     table = summarize(per_split, ecfg.rfd_lambda)
     md = to_markdown(table, len(pairs))
     if out_dir is not None:
@@ -173,4 +193,17 @@ def evaluate_runs(
                    "per_split": per_split_json}
         atomic_write_text(out_dir / "results.json", json.dumps(payload, indent=1))
         atomic_write_text(out_dir / "results.md", md)
+        if len(pairs) > 1:
+            plot_r1_per_split(per_split, ecfg.rfd_lambda, out_dir)
     return table, md
+
+
+def plot_r1_per_split(
+    per_split: list[dict[str, dict[float, RankResult]]], rfd_lambda: float, out_dir: Path
+) -> None:
+    """Fig. 5: rank-1 of B-F and B-F+RFD on every split, one picture per gallery."""
+    for mode, results in per_split[0].items():
+        bf = [100.0 * s[mode][0.0].r1 for s in per_split]
+        rfd = [100.0 * s[mode][rfd_lambda].r1 for s in per_split] if rfd_lambda in results else None
+        plot_split_r1(bf, rfd, out_dir / f"r1_per_split_{mode}.png",
+                      title=GALLERY_TITLES.get(mode, mode))

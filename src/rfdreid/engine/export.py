@@ -5,17 +5,21 @@ size); running both on the same random batch and comparing catches it at export 
 not in production.
 
 The exported graph is the eval-mode network: input `images` [N, 3, H, W] float32
-(normalised as in training, N dynamic), output `embedding` [N, D].
+(resized and normalised as in evaluation), output `embedding` [N, D]. N is dynamic; H x W
+is fixed at export (the exporter turns adaptive pooling into fixed pooling).
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from rfdreid.engine.checkpoint import TrainedModel
 from rfdreid.engine.extract import build_inference_model
@@ -34,7 +38,7 @@ class ExportResult:
     max_abs_diff: float  # PyTorch vs onnxruntime on a random batch
 
 
-def _require(module: str) -> object:
+def _require(module: str) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError:
@@ -44,6 +48,27 @@ def _require(module: str) -> object:
         ) from None
 
 
+def _uneven_pooling(model: nn.Module, example: torch.Tensor) -> str | None:
+    """'name pools HxW to hxw' for the first adaptive pooling whose input size is not a
+    multiple of its output size (the exporter cannot turn it into fixed pooling), else None."""
+    found: list[str] = []
+
+    def check(name: str) -> Callable[[nn.Module, tuple[torch.Tensor], torch.Tensor], None]:
+        def hook(_: nn.Module, inputs: tuple[torch.Tensor], output: torch.Tensor) -> None:
+            (h, w), (oh, ow) = inputs[0].shape[-2:], output.shape[-2:]
+            if h % oh or w % ow:
+                found.append(f"{name} pools {h}x{w} to {oh}x{ow}")
+        return hook
+
+    handles = [m.register_forward_hook(check(n)) for n, m in model.named_modules()
+               if isinstance(m, nn.AdaptiveAvgPool2d)]
+    with torch.inference_mode():
+        model(example)
+    for h in handles:
+        h.remove()
+    return found[0] if found else None
+
+
 def export_onnx(
     trained: TrainedModel,
     out: Path,
@@ -51,28 +76,36 @@ def export_onnx(
     width: int | None = None,
     tolerance: float = TOLERANCE,
 ) -> ExportResult:
-    """Write `trained`'s eval network to `out` and check it on a random batch of 3.
+    """Write `trained`'s eval network to `out`, validate the file (onnx checker) and compare
+    onnxruntime with PyTorch on a random batch of 3.
 
     height / width: the input size (default: the checkpoint's data.height / data.width).
     Raises ReIDError when the ONNX outputs differ from PyTorch by more than `tolerance`.
     """
-    _require("onnx")
-    ort = _require("onnxruntime")
+    onnx, ort = _require("onnx"), _require("onnxruntime")
     height = height or trained.config.data.height
     width = width or trained.config.data.width
     model = build_inference_model(trained, "cpu")
-    out.parent.mkdir(parents=True, exist_ok=True)
     # Traced with batch 2, checked with batch 3: the batch axis really is dynamic.
     example = torch.randn(2, 3, height, width)
+    uneven = _uneven_pooling(model, example)
+    if uneven:
+        raise ReIDError(
+            f"cannot export {trained.path} at {height}x{width}: ONNX needs every adaptive "
+            f"pooling to divide its input evenly, but {uneven}; choose --height/--width "
+            "accordingly (the paper's 384x128 works)"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
         model, (example,), str(out), input_names=["images"], output_names=["embedding"],
         dynamic_axes={"images": {0: "batch"}, "embedding": {0: "batch"}},
         opset_version=OPSET, dynamo=False,  # the TorchScript exporter needs no onnxscript
     )
+    onnx.checker.check_model(str(out))
     batch = torch.randn(3, 3, height, width, generator=torch.Generator().manual_seed(0))
     with torch.inference_mode():
         expected = model(batch).numpy()
-    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])  # type: ignore[attr-defined]
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     (got,) = session.run(None, {"images": batch.numpy()})
     diff = float(np.abs(got - expected).max())
     if not diff <= tolerance:

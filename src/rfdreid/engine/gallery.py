@@ -98,10 +98,16 @@ def _load_cache(path: Path) -> dict[FileKey, torch.Tensor]:
 
 
 def _save_cache(path: Path, keys: list[FileKey], features: torch.Tensor) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    torch.save({"files": [list(k) for k in keys], "features": features}, tmp)
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"files": [list(k) for k in keys], "features": features}, tmp)
+        tmp.replace(path)
+    except OSError as e:
+        raise ReIDError(
+            f"cannot write the gallery feature cache {path} ({e.strerror}); choose another "
+            "cache folder (--cache-dir)"
+        ) from None
 
 
 def embed_gallery(

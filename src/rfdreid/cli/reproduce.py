@@ -1,0 +1,33 @@
+"""`rfdreid reproduce`: regenerate a results table of docs/results.md."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from rfdreid.cli.main import app
+
+
+@app.command(
+    epilog="Example: rfdreid reproduce caviar --root ../shared/data/CAVIAR4REID --out runs/caviar"
+)
+def reproduce(
+    recipe: Annotated[str, typer.Argument(help="caviar, caviar-resnet or mlr-market.")],
+    root: Annotated[Path, typer.Option(help="The dataset folder.")],
+    out: Annotated[Path, typer.Option(help="Where protocols, runs and results go.")],
+    interpolation: Annotated[str, typer.Option(help="bicubic or bilinear (MLR sets).")] = "bicubic",
+    seed: Annotated[int, typer.Option(help="Protocol seed.")] = 0,
+    splits: Annotated[Optional[str], typer.Option(help="Only these splits, e.g. 0,1,2.")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Config overrides.")] = None,
+) -> None:
+    """Prepare, train B-F and B-R on every split, and print B-F vs B-F+RFD."""
+    from rfdreid.engine.reproduce import reproduce as run
+
+    start = time.perf_counter()
+    wanted = [int(s) for s in splits.split(",")] if splits else None
+    md = run(recipe, root, out, list(set_ or []), interpolation, seed, wanted)
+    typer.echo(md)
+    typer.echo(f"done in {time.perf_counter() - start:.0f} s; results in {out / 'runs' / 'eval'}")

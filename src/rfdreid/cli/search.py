@@ -1,0 +1,52 @@
+"""`rfdreid search`: rank a folder of images against one query, print and draw the top-k."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from rfdreid.cli.main import app
+
+
+@app.command(
+    epilog="Example: rfdreid search query/0001_c1s1_001051_00.jpg --gallery gallery/ "
+    "--checkpoint runs/x/bf/checkpoint.pt --br runs/x/br/checkpoint.pt --top-k 10 "
+    "--out ranking.png"
+)
+def search(
+    query: Annotated[Path, typer.Argument(help="The query image.")],
+    gallery: Annotated[Path, typer.Option(help="Folder of gallery images (not recursive).")],
+    checkpoint: Annotated[Path, typer.Option(help="B-F checkpoint.")],
+    br: Annotated[Optional[Path], typer.Option(help="B-R checkpoint (enables RFD).")] = None,
+    top_k: Annotated[int, typer.Option(min=1, help="How many results to show.")] = 10,
+    rfd_lambda: Annotated[float, typer.Option("--lambda", help="RFD λ (eq. 8).")] = 0.1,
+    out: Annotated[Path, typer.Option(
+        help="Ranking picture to write (PNG, paper Fig. 4 style).")] = Path("ranking.png"),
+    cache_dir: Annotated[Optional[Path], typer.Option(
+        help="Where gallery features are cached (default: GALLERY/.rfdreid-cache).")] = None,
+    device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
+) -> None:
+    """Find the gallery images closest to QUERY (B-F, or B-F+RFD with --br).
+
+    Gallery features are cached: a re-run embeds only added or changed files. When file
+    names follow Market-1501 (`PPPP_c...`), true matches are marked.
+    """
+    from rfdreid.api import ReIDModel
+    from rfdreid.engine.gallery import person_id
+    from rfdreid.evaluation.visualize import draw_ranking
+
+    model = ReIDModel.from_checkpoint(checkpoint, br, device=device)
+    hits = model.search(query, gallery, top_k=top_k, rfd_lambda=rfd_lambda,
+                        cache_dir=cache_dir, progress=True)
+    pids = [person_id(p) for p in (query, *(h.path for h in hits))]
+    matches = None if None in pids else [pid == pids[0] for pid in pids[1:]]
+    method = f"B-F+RFD (λ={rfd_lambda:g})" if br else "B-F"
+    typer.echo(f"top {len(hits)} of {gallery} for {query} by {method}:")
+    typer.echo(f"{'rank':>4}  {'distance':>9}  {'match' if matches else '':5}  file")
+    for i, hit in enumerate(hits):
+        mark = ("yes" if matches[i] else "no") if matches else ""
+        typer.echo(f"{hit.rank:>4}  {hit.distance:9.4f}  {mark:5}  {hit.path.name}")
+    draw_ranking(query, [h.path for h in hits], matches, [h.distance for h in hits], out)
+    typer.echo(f"ranking picture written to {out}")

@@ -1,0 +1,90 @@
+"""`rfdreid search`: top-k table, Fig. 4 picture, incremental gallery cache, one-line errors."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from PIL import Image
+
+from rfdreid.engine import gallery as gallery_module
+from rfdreid.evaluation.visualize import LABEL_HEIGHT, PAD, SEPARATOR
+
+
+@pytest.fixture
+def embedded(monkeypatch):
+    """Counts the gallery files each run really embeds (the rest come from the cache)."""
+    counts: list[int] = []
+    extract = gallery_module.extract_features
+
+    def counting(net, records, **kwargs):
+        counts.append(len(records))
+        return extract(net, records, **kwargs)
+
+    monkeypatch.setattr(gallery_module, "extract_features", counting)
+    return counts
+
+
+def search(cli, trained, gallery, *extra):
+    query = trained.images / "7_0_2.jpg"  # not in the gallery; Market-style name below
+    named = gallery.parent / "0007_c1s1_000002_00.jpg"
+    shutil.copy(query, named)
+    return cli("search", named, "--gallery", gallery, "--checkpoint", trained.bf,
+               "--br", trained.br, *extra)
+
+
+def test_prints_top_k_and_draws_the_ranking(cli, trained, market_gallery, tmp_path):
+    out = tmp_path / "ranking.png"
+    res = search(cli, trained, market_gallery, "--top-k", "4", "--out", out)
+    assert res.code == 0, res.err
+    rows = [line.split() for line in res.out.splitlines() if line.split()[0].isdigit()]
+    assert [r[0] for r in rows] == ["1", "2", "3", "4"]
+    assert all(r[2] in ("yes", "no") for r in rows)  # Market names: matches are known
+    distances = [float(r[1]) for r in rows]
+    assert distances == sorted(distances)
+    with Image.open(out) as picture:  # query + 4 results, all 32 x 64, at their real size
+        width = PAD + 32 + SEPARATOR + 4 * (32 + PAD)
+        assert picture.size == (width, PAD + 64 + PAD + LABEL_HEIGHT)
+
+
+def test_cache_is_reused_and_follows_the_folder(cli, trained, market_gallery, embedded):
+    n = len(list(market_gallery.glob("*.jpg")))
+    assert search(cli, trained, market_gallery).code == 0
+    assert embedded == [n, n]  # B-F and B-R embed every file once
+    embedded.clear()
+    assert search(cli, trained, market_gallery).code == 0
+    assert embedded == []  # a re-run embeds nothing
+
+    shutil.copy(trained.images / "8_1_2.jpg", market_gallery / "0008_c2s1_000002_00.jpg")
+    (market_gallery / "0009_c2s1_000001_00.jpg").unlink()
+    res = search(cli, trained, market_gallery, "--top-k", str(n))
+    assert embedded == [1, 1]  # only the added file
+    assert "0008_c2s1_000002_00.jpg" in res.out and "0009_c2s1_000001_00.jpg" not in res.out
+
+    embedded.clear()
+    shutil.copy(trained.images / "9_0_2.jpg", market_gallery / "0006_c1s1_000000_00.jpg")
+    assert search(cli, trained, market_gallery).code == 0
+    assert embedded == [1, 1]  # a changed file (size, mtime) is embedded again
+
+
+def test_errors_are_one_line(cli, trained, market_gallery, tmp_path):
+    query = trained.images / "6_0_0.jpg"
+    base = ["--gallery", market_gallery, "--out", tmp_path / "r.png"]
+    cli("search", query, *base, "--checkpoint", tmp_path / "none.pt").assert_one_line_error(
+        "none.pt", "not found")
+    cli("search", query, *base, "--checkpoint", trained.br).assert_one_line_error(
+        "B-R checkpoint")
+    cli("search", tmp_path / "nope.jpg", *base, "--checkpoint", trained.bf
+        ).assert_one_line_error("nope.jpg")
+    cli("search", query, "--gallery", tmp_path / "absent", "--checkpoint", trained.bf
+        ).assert_one_line_error("absent", "not found")
+    (tmp_path / "empty").mkdir()
+    cli("search", query, "--gallery", tmp_path / "empty", "--checkpoint", trained.bf
+        ).assert_one_line_error("holds no images")
+    (market_gallery / "broken.jpg").write_bytes(b"not a jpeg")
+    cli("search", query, *base, "--checkpoint", trained.bf).assert_one_line_error("broken.jpg")
+
+
+def test_help_has_an_example(cli):
+    res = cli("search", "--help")
+    assert res.code == 0 and "Example: rfdreid search" in res.out
