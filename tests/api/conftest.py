@@ -81,9 +81,11 @@ class CliResult:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-        ) -> Callable[..., CliResult]:
-    """Run `rfdreid ARGS...` in-process, as the installed command does."""
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> Callable[..., CliResult]:
+    """Run `rfdreid ARGS...` in-process, as the installed command does, from a temporary
+    working folder so that default outputs (ranking.png) never land in the repository."""
+    monkeypatch.chdir(tmp_path)
 
     def run(*args: object) -> CliResult:
         monkeypatch.setattr(sys, "argv", ["rfdreid", *map(str, args)])

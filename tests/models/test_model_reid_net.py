@@ -96,3 +96,13 @@ def test_eval_forward_exports_and_runs_channels_last() -> None:
         cl = model.to(memory_format=torch.channels_last)(x.to(memory_format=torch.channels_last))
     assert torch.allclose(cl, ref, atol=1e-4)
     assert torch.allclose(ref.norm(dim=1), torch.ones(2), atol=1e-5)
+
+
+@pytest.mark.parametrize("h", [2, 4, 5, 6, 7, 12])
+def test_stripe_pool_equals_adaptive_pooling(h):
+    from rfdreid.models.reid_net import StripePool
+
+    x = torch.randn(2, 4, h, 3)
+    for n in (2, 3):
+        expected = torch.nn.functional.adaptive_avg_pool2d(x, (n, 1)).flatten(2)
+        torch.testing.assert_close(StripePool(n)(x), expected)

@@ -12,14 +12,12 @@ is fixed at export (the exporter turns adaptive pooling into fixed pooling).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from rfdreid.engine.checkpoint import TrainedModel
 from rfdreid.engine.extract import build_inference_model
@@ -48,27 +46,6 @@ def _require(module: str) -> Any:
         ) from None
 
 
-def _uneven_pooling(model: nn.Module, example: torch.Tensor) -> str | None:
-    """'name pools HxW to hxw' for the first adaptive pooling whose input size is not a
-    multiple of its output size (the exporter cannot turn it into fixed pooling), else None."""
-    found: list[str] = []
-
-    def check(name: str) -> Callable[[nn.Module, tuple[torch.Tensor], torch.Tensor], None]:
-        def hook(_: nn.Module, inputs: tuple[torch.Tensor], output: torch.Tensor) -> None:
-            (h, w), (oh, ow) = inputs[0].shape[-2:], output.shape[-2:]
-            if h % oh or w % ow:
-                found.append(f"{name} pools {h}x{w} to {oh}x{ow}")
-        return hook
-
-    handles = [m.register_forward_hook(check(n)) for n, m in model.named_modules()
-               if isinstance(m, nn.AdaptiveAvgPool2d)]
-    with torch.inference_mode():
-        model(example)
-    for h in handles:
-        h.remove()
-    return found[0] if found else None
-
-
 def export_onnx(
     trained: TrainedModel,
     out: Path,
@@ -88,13 +65,6 @@ def export_onnx(
     model = build_inference_model(trained, "cpu")
     # Traced with batch 2, checked with batch 3: the batch axis really is dynamic.
     example = torch.randn(2, 3, height, width)
-    uneven = _uneven_pooling(model, example)
-    if uneven:
-        raise ReIDError(
-            f"cannot export {trained.path} at {height}x{width}: ONNX needs every adaptive "
-            f"pooling to divide its input evenly, but {uneven}; choose --height/--width "
-            "accordingly (the paper's 384x128 works)"
-        )
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
         model, (example,), str(out), input_names=["images"], output_names=["embedding"],

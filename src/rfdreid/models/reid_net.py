@@ -54,6 +54,24 @@ def reduction(in_ch: int, embed_dim: int) -> nn.Sequential:
     return nn.Sequential(linear, nn.BatchNorm1d(embed_dim), nn.ReLU(inplace=True))
 
 
+class StripePool(nn.Module):
+    """[B, C, h, w] -> [B, C, stripes]: mean of each horizontal stripe.
+
+    Same bins as AdaptiveAvgPool2d((stripes, 1)) (stripe i covers rows floor(i*h/n) to
+    ceil((i+1)*h/n), so stripes overlap when h is not a multiple of n), written as slices
+    so that ONNX export works for every input size, not only multiples of the stripe count.
+    """
+
+    def __init__(self, stripes: int) -> None:
+        super().__init__()
+        self.stripes = stripes
+
+    def forward(self, x: Tensor) -> Tensor:
+        h, n = x.shape[2], self.stripes
+        bins = [x[:, :, (i * h) // n: -((-(i + 1) * h) // n)].mean(dim=(2, 3)) for i in range(n)]
+        return torch.stack(bins, dim=2)
+
+
 class Branch(nn.Module):
     """Deep stages + pooling + reductions of one branch.
 
@@ -65,7 +83,7 @@ class Branch(nn.Module):
         super().__init__()
         self.layers = layers
         self.global_pool = nn.AdaptiveAvgPool2d(1)
-        self.stripe_pool = nn.AdaptiveAvgPool2d((stripes, 1)) if stripes else None
+        self.stripe_pool = StripePool(stripes) if stripes else None
         self.reductions = nn.ModuleList(reduction(out_ch, embed_dim) for _ in range(1 + stripes))
 
     def feature_map(self, x: Tensor) -> Tensor:
@@ -76,7 +94,7 @@ class Branch(nn.Module):
         fmap = self.feature_map(x)
         pooled = [self.global_pool(fmap).flatten(1)]
         if self.stripe_pool is not None:
-            pooled += self.stripe_pool(fmap).flatten(2).unbind(2)  # stripes x [B, C4]
+            pooled += self.stripe_pool(fmap).unbind(2)  # stripes x [B, C4]
         return [reduce(p) for reduce, p in zip(self.reductions, pooled)]
 
 
