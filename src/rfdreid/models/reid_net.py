@@ -68,7 +68,9 @@ class StripePool(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         h, n = x.shape[2], self.stripes
-        bins = [x[:, :, (i * h) // n: -((-(i + 1) * h) // n)].mean(dim=(2, 3)) for i in range(n)]
+        # Non-negative integer maths only: ONNX's integer Div truncates, it does not floor.
+        bins = [x[:, :, (i * h) // n: ((i + 1) * h + n - 1) // n].mean(dim=(2, 3))
+                for i in range(n)]
         return torch.stack(bins, dim=2)
 
 
