@@ -29,7 +29,7 @@ def test_prepare_market_layout(fake_market: Path, tmp_path: Path, monkeypatch, c
     out = tmp_path / "out"
     code, stdout, _ = run_cli(monkeypatch, capsys, "--dataset", "market1501", "--root",
                               str(fake_market), "--out", str(out), "--materialize")
-    assert code == 0 and "gallery multi" in stdout
+    assert code == 0 and "gallery_multi" in stdout
     p = Protocol.load(out / "protocol.json")
     assert len(p.train) == 36 and set(p.galleries) == {"single", "multi"}
     assert len(list((out / "images" / "train").glob("*.jpg"))) == 36

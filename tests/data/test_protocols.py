@@ -60,12 +60,17 @@ def test_caviar_protocol(fake_caviar: Callable) -> None:
         assert p.meta["query_camera"] == 0  # the fake's small crops
         assert {r.pid for r in p.query} == test_ids and {r.camid for r in p.query} == {0}
         assert {r.camid for r in p.galleries["single"]} == {1}
-        multi = p.galleries["multi"]
+        multi, multi_q = p.galleries["multi"], p.gallery_queries["multi"]
         assert sorted(r.pid for r in multi) == sorted(test_ids)
-        assert not {r.path for r in multi} & {r.path for r in p.query}
+        # one image per id from either camera; every other test image is a query
+        assert not {r.path for r in multi} & {r.path for r in multi_q}
+        assert len(multi) + len(multi_q) == 25 * 20
+        assert p.subsets()["query_multi"] is multi_q
         assert all(r.factor == 1 for r in p.train + p.query + multi)
         assert {r.res_label for r in p.train} == set(range(5))
     assert splits[0].meta["train_ids"] != splits[1].meta["train_ids"]
+    drawn_cams = {r.camid for p in splits for r in p.galleries["multi"]}
+    assert drawn_cams == {0, 1}  # the multi gallery draws from both cameras' resolutions
     again = build_caviar_protocol(raw, 0, 1)
     assert again.fingerprint() == splits[1].fingerprint()
 

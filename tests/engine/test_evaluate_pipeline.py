@@ -57,3 +57,15 @@ def test_cli_swapped_checkpoints_one_line_error(trained_pair):
     )
     assert proc.returncode == 1
     assert proc.stderr.strip().count("\n") == 0 and "B-R checkpoint" in proc.stderr
+
+
+def test_gallery_specific_queries_are_used(trained_pair, tiny_protocol):
+    from dataclasses import replace
+
+    from rfdreid.data.records import Protocol
+
+    p = Protocol.load(tiny_protocol)
+    replace(p, gallery_queries={"multi": p.query[:2]}).save(tiny_protocol)
+    res = evaluate.evaluate_pair(trained_pair, EvalConfig(), progress=False)
+    assert res["multi"][0.0].num_valid_queries == 2
+    assert res["single"][0.0].num_valid_queries == len(p.query)

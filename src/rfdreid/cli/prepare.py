@@ -27,9 +27,7 @@ def summary_table(protocols: dict[str, Protocol]) -> Table:
         table.add_column(col, justify="right" if col in ("images", "ids", "cameras") else "left")
     for name, p in protocols.items():
         by_factor = p.meta.get("protocol") == "mlr"
-        subsets = {"train": p.train, "query": p.query}
-        subsets.update({f"gallery {k}": v for k, v in p.galleries.items()})
-        for subset, recs in subsets.items():
+        for subset, recs in p.subsets().items():
             table.add_row(name, subset, str(len(recs)), str(len({r.pid for r in recs})),
                           str(len({r.camid for r in recs})), _resolutions(recs, by_factor))
     return table

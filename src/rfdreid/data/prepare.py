@@ -49,13 +49,11 @@ def build_protocols(
 def materialize(protocol: Protocol, folder: Path) -> None:
     """Write the degraded images of a protocol as Market-1501-style files.
 
-    folder/{train,query,gallery_single,gallery_multi}/PPPP_cXs1_IIIIII_RR.jpg with
+    folder/{train,query,gallery_single,gallery_multi,...}/ (Protocol.subsets())PPPP_cXs1_IIIIII_RR.jpg with
     IIIIII the record index and RR the factor, so other toolkits' Market readers parse
     pid and camera.
     """
-    subsets = {"train": protocol.train, "query": protocol.query}
-    subsets.update({f"gallery_{k}": v for k, v in protocol.galleries.items()})
-    for name, records in subsets.items():
+    for name, records in protocol.subsets().items():
         (folder / name).mkdir(parents=True)
         for i, rec in enumerate(records):
             img = degrade(read_image(rec.path), rec.factor, protocol.interpolation)

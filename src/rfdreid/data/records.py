@@ -41,7 +41,9 @@ class Protocol:
     """Train / query / gallery records of one experiment (one split).
 
     galleries maps a gallery protocol name ("single": HR gallery, "multi": multi-resolution
-    gallery) to its records; a protocol may hold one or both.
+    gallery) to its records; a protocol may hold one or both. gallery_queries holds the
+    queries of a gallery protocol whose queries are not `query` (CAVIAR's multi-resolution
+    protocol also queries with HR images); `subsets()` names them query_<mode>.
     """
 
     dataset: str
@@ -53,10 +55,25 @@ class Protocol:
     galleries: dict[str, list[ImageRecord]]
     split: int | None = None
     meta: dict[str, object] = field(default_factory=dict)
+    gallery_queries: dict[str, list[ImageRecord]] = field(default_factory=dict)
 
     @property
     def num_train_pids(self) -> int:
         return len({r.pid for r in self.train})
+
+    def subsets(self) -> dict[str, list[ImageRecord]]:
+        """Every record list by name: train, query, gallery_<mode> and query_<mode>."""
+        out = {"train": self.train, "query": self.query}
+        for mode, gallery in self.galleries.items():
+            if mode in self.gallery_queries:
+                out[f"query_{mode}"] = self.gallery_queries[mode]
+            out[f"gallery_{mode}"] = gallery
+        return out
+
+    def train_fingerprint(self) -> str:
+        """Hash of the training records alone: what a resumed run must not change."""
+        blob = json.dumps([asdict(r) for r in self.train], sort_keys=True).encode()
+        return hashlib.sha1(blob).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
@@ -74,6 +91,9 @@ class Protocol:
         d["train"] = recs(d["train"])
         d["query"] = recs(d["query"])
         d["galleries"] = {k: recs(v) for k, v in d["galleries"].items()}  # type: ignore[union-attr]
+        d["gallery_queries"] = {
+            k: recs(v) for k, v in d.get("gallery_queries", {}).items()  # type: ignore[union-attr]
+        }
         return cls(**d)  # type: ignore[arg-type]
 
     def fingerprint(self) -> str:

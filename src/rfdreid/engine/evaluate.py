@@ -100,17 +100,19 @@ def evaluate_pair(
     embed_r = _Embedder(br, protocol, ecfg, device, progress) if br else None
     lambdas = lambdas_for(ecfg, br is not None)
 
-    q = protocol.query
-    qf = embed_f("query", q)
-    if ecfg.normalize:
-        qf = F.normalize(qf, dim=1)
-    qr = embed_r("query", q) if embed_r else None
+    subsets = protocol.subsets()
+
+    def features(name: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+        f = embed_f(name, subsets[name])
+        return (F.normalize(f, dim=1) if ecfg.normalize else f,
+                embed_r(name, subsets[name]) if embed_r else None)
+
     out: dict[str, dict[float, RankResult]] = {}
     for mode, gallery in protocol.galleries.items():
-        gf = embed_f(f"gallery_{mode}", gallery)
-        if ecfg.normalize:
-            gf = F.normalize(gf, dim=1)
-        gr = embed_r(f"gallery_{mode}", gallery) if embed_r else None
+        q_name = f"query_{mode}" if f"query_{mode}" in subsets else "query"
+        q = subsets[q_name]
+        qf, qr = features(q_name)
+        gf, gr = features(f"gallery_{mode}")
         if rankings_dir is not None and num_rankings > 0:
             dist = feature_distance(Features(qf, qr), Features(gf, gr), ecfg.rfd_lambda)
             draw_protocol_rankings(dist, q, gallery, protocol.interpolation,

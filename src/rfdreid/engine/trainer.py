@@ -117,9 +117,9 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
     start = 0
     if resume and ckpt_path.exists():
         state = load_checkpoint(ckpt_path)
-        if state["protocol"] != protocol.fingerprint():
+        if state["protocol"] != protocol.train_fingerprint():
             raise ReIDError(
-                f"{ckpt_path} was trained on another protocol than {cfg.data.protocol}; "
+                f"{ckpt_path} was trained on another training set than {cfg.data.protocol}; "
                 "resume with the same protocol file or start a new train.out_dir"
             )
         model.load_state_dict(state["model"])
@@ -160,7 +160,7 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
                 "config": cfg.to_dict(),
                 "num_classes": num_classes,
                 "iteration": iteration,
-                "protocol": protocol.fingerprint(),
+                "protocol": protocol.train_fingerprint(),
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(),
