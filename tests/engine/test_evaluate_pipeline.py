@@ -69,3 +69,19 @@ def test_gallery_specific_queries_are_used(trained_pair, tiny_protocol):
     res = evaluate.evaluate_pair(trained_pair, EvalConfig(), progress=False)
     assert res["multi"][0.0].num_valid_queries == 2
     assert res["single"][0.0].num_valid_queries == len(p.query)
+
+
+def test_paired_gain_and_sign_test():
+    import numpy as np
+
+    from rfdreid.evaluation import RankResult
+
+    def split(bf_r1, rfd_r1):
+        def res(r1):
+            return RankResult(cmc=np.array([r1] * 10), mAP=r1, mINP=r1, num_valid_queries=1)
+        return {"multi": {0.0: res(bf_r1), 0.1: res(rfd_r1)}}
+
+    splits = [split(0.5, 0.6)] * 6 + [split(0.5, 0.4)]
+    line = evaluate.paired_r1_gain(splits, "multi", 0.1)
+    # gains: six +10, one -10 -> mean +7.1; two-sided sign test p = 2 * (1 + 7) / 128
+    assert "+7.1" in line and "better on 6, worse on 1 of 7" in line and "p = 0.12" in line
