@@ -27,4 +27,4 @@ bench: install
 	$(PY) benchmarks/bench_extract.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) .pytest_cache   # runs/ and prepared/ hold your results: delete them by hand

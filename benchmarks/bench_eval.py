@@ -98,6 +98,8 @@ def main() -> None:
     print(f"argsort reference (best of {args.repeats}):              {ref_time:.3f} s")
     print(f"speed-up {ref_time / fast_time:.1f}x; max difference {gap:.2e} "
           f"({'agree' if gap <= 1e-6 else 'DISAGREE'} to 1e-6); peak RSS {peak_rss_mib():.0f} MiB")
+    if gap > 1e-6:
+        raise SystemExit("evaluate_rank disagrees with the reference")
 
 
 if __name__ == "__main__":

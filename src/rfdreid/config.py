@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from rfdreid.errors import ReIDError
+from rfdreid.fileio import atomic_write_text
 
 
 @dataclass
@@ -29,6 +30,7 @@ class DataConfig:
     flip_p: float = 0.5
     erasing_p: float = 0.5
     workers: int = 0  # DataLoader worker processes (0 = main process)
+    cache_size: int = 0  # decoded source images kept per loader process (MLR reads each twice)
 
 
 @dataclass
@@ -75,7 +77,7 @@ class EvalConfig:
     flip: bool = False  # average features of the image and its mirror
     batch_size: int = 64
     max_rank: int = 50
-    normalize: bool = False  # L2-normalise B-F features before the Euclidean distance
+    normalize: bool = False  # L2-normalise embeddings (the network's own option) before D_f
 
 
 @dataclass
@@ -89,7 +91,7 @@ class ExperimentConfig:
         return dataclasses.asdict(self)
 
     def dump(self, path: str | Path) -> None:
-        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+        atomic_write_text(Path(path), yaml.safe_dump(self.to_dict(), sort_keys=False))
 
 
 def _coerce(value: Any, tp: Any, where: str) -> Any:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rfdreid.data.datasets import DATASETS
-from rfdreid.data.protocols import build_caviar_protocol, build_caviar_protocols, build_mlr_protocol
+from rfdreid.data.protocols import build_caviar_protocol, build_mlr_protocol
 from rfdreid.data.resolution import factor_index, pixel_count_labels
 from rfdreid.errors import ReIDError
 
@@ -48,7 +48,7 @@ def test_mlr_protocol_needs_a_split(fake_caviar: Callable) -> None:
 
 def test_caviar_protocol(fake_caviar: Callable) -> None:
     raw = DATASETS.get("caviar")(fake_caviar())
-    splits = build_caviar_protocols(raw, seed=0, splits=3)
+    splits = [build_caviar_protocol(raw, 0, k) for k in range(3)]
     one_cam_ids = {51, 52, 53, 54}
     for k, p in enumerate(splits):
         train_ids, test_ids = set(p.meta["train_ids"]), set(p.meta["test_ids"])

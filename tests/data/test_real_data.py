@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 from rfdreid.data.datasets import DATASETS
-from rfdreid.data.protocols import build_caviar_protocols, build_mlr_protocol
+from rfdreid.data.protocols import build_caviar_protocol, build_mlr_protocol
 
 
 def test_market1501_mlr(market_root: Path) -> None:
@@ -27,7 +27,7 @@ def test_market1501_mlr(market_root: Path) -> None:
 def test_caviar_splits(caviar_root: Path) -> None:
     raw = DATASETS.get("caviar")(caviar_root)
     assert len(raw.subsets["all"]) == 1220 and len({r.pid for r in raw.subsets["all"]}) == 72
-    splits = build_caviar_protocols(raw, seed=0)
+    splits = [build_caviar_protocol(raw, 0, k) for k in range(10)]
     assert len(splits) == 10
     for p in splits:
         train_ids, test_ids = set(p.meta["train_ids"]), set(p.meta["test_ids"])

@@ -52,7 +52,7 @@ def test_resume_after_interruption_matches_uninterrupted(tiny_protocol, tmp_path
 
     def dying_step(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 3:  # killed during iteration 3; last checkpoint is iteration 2
+        if len(calls) == 4:  # killed during iteration 4; last checkpoint is iteration 2
             raise KeyboardInterrupt
         return real_step(*args, **kwargs)
 
@@ -64,6 +64,11 @@ def test_resume_after_interruption_matches_uninterrupted(tiny_protocol, tmp_path
     resumed = load_checkpoint(
         trainer.train(_cfg(tiny_protocol, tmp_path / "b"), resume=True, progress=False))
     assert resumed["iteration"] == 4
+    logged = [int(r.split(",")[0]) for r in (tmp_path / "b" / "log.csv").read_text().split()[1:]]
+    assert logged == [1, 2, 3, 4]  # row 3 of the killed run was replaced, not repeated
+    mtime = (tmp_path / "b" / "checkpoint.pt").stat().st_mtime_ns
+    trainer.train(_cfg(tiny_protocol, tmp_path / "b"), resume=True, progress=False)
+    assert (tmp_path / "b" / "checkpoint.pt").stat().st_mtime_ns == mtime  # finished: untouched
     for k, v in full["model"].items():
         assert torch.equal(v, resumed["model"][k]), k
 

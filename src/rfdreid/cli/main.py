@@ -29,5 +29,12 @@ def main() -> None:
     try:
         app()
     except ReIDError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {one_line(e)}", file=sys.stderr)
         sys.exit(1)
+
+
+def one_line(error: ReIDError) -> str:
+    """The user's message, also when a DataLoader worker re-raised it wrapped in a traceback
+    ("Caught ReIDError in DataLoader worker ... rfdreid.errors.ReIDError: <message>")."""
+    last = str(error).strip().splitlines()[-1]
+    return last.split(f"{ReIDError.__module__}.{ReIDError.__name__}: ", 1)[-1]

@@ -43,16 +43,18 @@ def prepare(
     seed: int = typer.Option(0, help="seed of factors and splits (same seed, same files)"),
     interpolation: str = typer.Option("bicubic", help="bicubic or bilinear down/up-sampling"),
     materialize: bool = typer.Option(False, help="also write the degraded images to OUT/images"),
+    pseudo_labels: str = typer.Option(
+        "uniform", help="caviar: pixel-count bins, uniform (paper) or quantile"),
 ) -> None:
     """Build the seeded MLR (or CAVIAR) protocol of a dataset and write it to OUT.
 
     \b
     Example:
-      rfdreid prepare --dataset market1501 --root data/Market-1501-v15.09.15 --out runs/mlr_market
-      rfdreid prepare --dataset caviar --root data/CAVIAR4REID --out runs/caviar --split 0
+      rfdreid prepare --dataset market1501 --root data/Market-1501-v15.09.15 --out prepared/mlr-market1501
+      rfdreid prepare --dataset caviar --root data/CAVIAR4REID --out prepared/caviar --split 0
     """
     paths = prepare_protocols(dataset, root, out, protocol, split, seed, interpolation,
-                              materialize)
+                              materialize, pseudo_labels)
     protocols = {p.name: Protocol.load(p) for p in paths}
     console = Console()
     console.print(summary_table(protocols))

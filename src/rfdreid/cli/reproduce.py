@@ -9,13 +9,14 @@ from typing import Annotated, Optional
 import typer
 
 from rfdreid.cli.main import app
+from rfdreid.errors import ReIDError
 
 
 @app.command(
-    epilog="Example: rfdreid reproduce caviar --root ../shared/data/CAVIAR4REID --out runs/caviar"
+    epilog="Example: rfdreid reproduce caviar --root data/CAVIAR4REID --out runs/caviar"
 )
 def reproduce(
-    recipe: Annotated[str, typer.Argument(help="caviar, caviar-resnet or mlr-market.")],
+    recipe: Annotated[str, typer.Argument(help="caviar, caviar-resnet, caviar-no-attention or mlr-market.")],
     root: Annotated[Path, typer.Option(help="The dataset folder.")],
     out: Annotated[Path, typer.Option(help="Where protocols, runs and results go.")],
     interpolation: Annotated[str, typer.Option(help="bicubic or bilinear (MLR sets).")] = "bicubic",
@@ -27,7 +28,10 @@ def reproduce(
     from rfdreid.engine.reproduce import reproduce as run
 
     start = time.perf_counter()
-    wanted = [int(s) for s in splits.split(",")] if splits else None
+    try:
+        wanted = [int(s) for s in splits.split(",")] if splits else None
+    except ValueError:
+        raise ReIDError(f"--splits takes comma-separated split numbers, got {splits!r}") from None
     md = run(recipe, root, out, list(set_ or []), interpolation, seed, wanted)
     typer.echo(md)
     typer.echo(f"done in {time.perf_counter() - start:.0f} s; results in {out / 'runs' / 'eval'}")

@@ -22,8 +22,8 @@ def search(
     br: Annotated[Optional[Path], typer.Option(help="B-R checkpoint (enables RFD).")] = None,
     top_k: Annotated[int, typer.Option(min=1, help="How many results to show.")] = 10,
     rfd_lambda: Annotated[float, typer.Option("--lambda", help="RFD λ (eq. 8).")] = 0.1,
-    out: Annotated[Path, typer.Option(
-        help="Ranking picture to write (PNG, paper Fig. 4 style).")] = Path("ranking.png"),
+    out: Annotated[Optional[Path], typer.Option(
+        help="Also draw the ranking to this PNG (paper Fig. 4 style).")] = None,
     cache_dir: Annotated[Optional[Path], typer.Option(
         help="Where gallery features are cached (default: GALLERY/.rfdreid-cache).")] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
@@ -48,5 +48,6 @@ def search(
     for i, hit in enumerate(hits):
         mark = ("yes" if matches[i] else "no") if matches else ""
         typer.echo(f"{hit.rank:>4}  {hit.distance:9.4f}  {mark:5}  {hit.path.name}")
-    draw_ranking(query, [h.path for h in hits], matches, [h.distance for h in hits], out)
-    typer.echo(f"ranking picture written to {out}")
+    if out is not None:
+        draw_ranking(query, [h.path for h in hits], matches, [h.distance for h in hits], out)
+        typer.echo(f"ranking picture written to {out}")

@@ -12,7 +12,7 @@ from rfdreid.data.datasets import DATASETS, RawDataset
 from rfdreid.data.degrade import INTERPOLATIONS, degrade
 from rfdreid.data.images import IMAGE_EXTENSIONS, read_image, read_image_size
 from rfdreid.data.prepare import prepare
-from rfdreid.data.protocols import build_caviar_protocol, build_caviar_protocols, build_mlr_protocol
+from rfdreid.data.protocols import build_caviar_protocol, build_mlr_protocol
 from rfdreid.data.records import ImageRecord, Protocol
 from rfdreid.data.resolution import FACTORS, factor_index, pixel_count_labels
 from rfdreid.data.synthetic import generate_synthetic
@@ -20,7 +20,7 @@ from rfdreid.data.transforms import build_transform
 
 __all__ = [
     "DATASETS", "FACTORS", "IMAGE_EXTENSIONS", "INTERPOLATIONS", "ImageRecord", "Protocol",
-    "RawDataset", "ReIDImageDataset", "build_caviar_protocol", "build_caviar_protocols",
+    "RawDataset", "ReIDImageDataset", "build_caviar_protocol",
     "build_mlr_protocol", "build_transform", "degrade", "factor_index", "generate_synthetic",
     "pixel_count_labels", "prepare", "read_image", "read_image_size",
 ]

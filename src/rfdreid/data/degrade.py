@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from PIL import Image
 
+from rfdreid.data.images import read_image
+from rfdreid.data.records import ImageRecord
 from rfdreid.errors import ReIDError
 
 INTERPOLATIONS: dict[str, Image.Resampling] = {
@@ -45,3 +47,8 @@ def degrade(img: Image.Image, factor: int, interpolation: str) -> Image.Image:
     w, h = img.size
     small = img.resize((max(1, round(w / factor)), max(1, round(h / factor))), flt)
     return small.resize((w, h), flt)
+
+
+def load_as_seen(record: ImageRecord, interpolation: str) -> Image.Image:
+    """A record's image as a model sees it: its source degraded by the record's factor."""
+    return degrade(read_image(record.path), record.factor, interpolation)

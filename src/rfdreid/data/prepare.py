@@ -12,8 +12,9 @@ import shutil
 from pathlib import Path
 
 from rfdreid.data.datasets import DATASETS
-from rfdreid.data.degrade import degrade
-from rfdreid.data.images import read_image
+from tqdm import tqdm
+
+from rfdreid.data.degrade import load_as_seen
 from rfdreid.data.protocols import CAVIAR_SPLITS, build_caviar_protocol, build_mlr_protocol
 from rfdreid.data.records import Protocol
 from rfdreid.data.tempdirs import temp_dir_beside
@@ -29,6 +30,7 @@ def build_protocols(
     split: int | None = None,
     seed: int = 0,
     interpolation: str = "bicubic",
+    pseudo_labels: str = "uniform",
 ) -> dict[str, Protocol]:
     """File name -> Protocol: {"protocol.json": ...} or {"split_KK.json": ...} (CAVIAR)."""
     if protocol not in PROTOCOL_CHOICES:
@@ -39,7 +41,8 @@ def build_protocols(
         if split is not None and not 0 <= split < CAVIAR_SPLITS:
             raise ReIDError(f"--split must be in 0..{CAVIAR_SPLITS - 1}, got {split}")
         ks = range(CAVIAR_SPLITS) if split is None else [split]
-        return {f"split_{k:02d}.json": build_caviar_protocol(raw, seed, k, interpolation, modes)
+        return {f"split_{k:02d}.json": build_caviar_protocol(raw, seed, k, interpolation, modes,
+                                                             pseudo_labels)
                 for k in ks}
     if split is not None:
         raise ReIDError(f"--split applies to caviar only; {dataset} has one fixed split")
@@ -49,14 +52,14 @@ def build_protocols(
 def materialize(protocol: Protocol, folder: Path) -> None:
     """Write the degraded images of a protocol as Market-1501-style files.
 
-    folder/{train,query,gallery_single,gallery_multi,...}/ (Protocol.subsets())PPPP_cXs1_IIIIII_RR.jpg with
-    IIIIII the record index and RR the factor, so other toolkits' Market readers parse
-    pid and camera.
+    folder/<subset>/PPPP_cXs1_IIIIII_RR.jpg for every subset of Protocol.subsets() (train,
+    query, gallery_single, ...), IIIIII the record index and RR the factor, so other
+    toolkits' Market readers parse pid and camera.
     """
     for name, records in protocol.subsets().items():
         (folder / name).mkdir(parents=True)
-        for i, rec in enumerate(records):
-            img = degrade(read_image(rec.path), rec.factor, protocol.interpolation)
+        for i, rec in enumerate(tqdm(records, desc=f"write {name}", unit="img", leave=False)):
+            img = load_as_seen(rec, protocol.interpolation)
             file = f"{rec.pid:04d}_c{rec.camid + 1}s1_{i:06d}_{rec.factor:02d}.jpg"
             img.save(folder / name / file, quality=95)
 
@@ -85,6 +88,7 @@ def prepare(
     seed: int = 0,
     interpolation: str = "bicubic",
     materialize_images: bool = False,
+    pseudo_labels: str = "uniform",
 ) -> list[Path]:
     """Read `dataset` at `root`, build its protocol(s), write them under `out`.
 
@@ -92,14 +96,16 @@ def prepare(
     synthetic and folder; [out/split_00.json, ..., out/split_09.json] (or the one of
     `split`) for caviar. materialize_images also writes the degraded images under
     out/images/ (out/images/split_KK/ for caviar). For synthetic, root is generated when
-    missing or empty.
+    missing or empty. pseudo_labels: "uniform" (the paper's equal-width pixel-count bins)
+    or "quantile" (equally filled bins), for caviar.
 
     Example::
 
-        [path] = prepare("market1501", "data/Market-1501-v15.09.15", "runs/mlr_market")
+        [path] = prepare("market1501", "data/Market-1501-v15.09.15", "prepared/mlr-market1501")
         protocol = Protocol.load(path)
     """
-    protocols = build_protocols(dataset, root, protocol, split, seed, interpolation)
+    protocols = build_protocols(dataset, root, protocol, split, seed, interpolation,
+                                pseudo_labels)
     out = Path(out)
     tmp = temp_dir_beside(out)
     try:

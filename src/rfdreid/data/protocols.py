@@ -27,8 +27,6 @@ from rfdreid.data.resolution import (
 from rfdreid.errors import ReIDError
 
 GALLERY_MODES = ("single", "multi")
-CAVIAR_IDS = 50  # two-camera identities of CAVIAR4REID
-CAVIAR_TRAIN_IDS = 25
 CAVIAR_RES_CLASSES = 5
 CAVIAR_SPLITS = 10  # random splits of the paper
 
@@ -192,16 +190,3 @@ def build_caviar_protocol(
             "pseudo_label_mode": pseudo_label_mode,
         },
     )
-
-
-def build_caviar_protocols(
-    raw: RawDataset,
-    seed: int,
-    splits: int = CAVIAR_SPLITS,
-    interpolation: str = "bicubic",
-    gallery_modes: Sequence[str] = GALLERY_MODES,
-    pseudo_label_mode: str = "uniform",
-) -> list[Protocol]:
-    """The `splits` random splits 0..splits-1 of build_caviar_protocol (the paper uses 10)."""
-    return [build_caviar_protocol(raw, seed, k, interpolation, gallery_modes, pseudo_label_mode)
-            for k in range(splits)]

@@ -6,9 +6,10 @@ step; a crash or a user error must never leave half an output behind.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
+
+from rfdreid.fileio import with_umask
 
 
 def temp_dir_beside(path: Path) -> Path:
@@ -19,7 +20,5 @@ def temp_dir_beside(path: Path) -> Path:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)
+    tmp.chmod(with_umask(0o777))
     return tmp

@@ -32,14 +32,13 @@ def random_erase(
     rng: np.random.Generator,
     area: tuple[float, float] = (0.02, 0.4),
     aspect: tuple[float, float] = (0.3, 3.3),
-    fill: str = "mean",
     attempts: int = 100,
 ) -> np.ndarray:
     """Random erasing (Zhong et al., AAAI 2020) of a normalised `[3, H, W]` array, in place.
 
     A rectangle of area in `area` x H*W and aspect ratio in `aspect` (log-uniform) is set
-    to the ImageNet mean (0 after normalisation, fill="mean") or to normal noise
-    (fill="random"). Gives up after `attempts` draws that do not fit.
+    to the ImageNet mean (0 after normalisation), as torchreid and fast-reid do. Gives up
+    after `attempts` draws that do not fit.
     """
     _, h, w = arr.shape
     for _ in range(attempts):
@@ -48,10 +47,7 @@ def random_erase(
         eh, ew = int(round(math.sqrt(target * ratio))), int(round(math.sqrt(target / ratio)))
         if 0 < eh < h and 0 < ew < w:
             y, x = int(rng.integers(0, h - eh + 1)), int(rng.integers(0, w - ew + 1))
-            if fill == "mean":
-                arr[:, y:y + eh, x:x + ew] = 0.0
-            else:
-                arr[:, y:y + eh, x:x + ew] = rng.standard_normal((3, eh, ew), dtype=np.float32)
+            arr[:, y:y + eh, x:x + ew] = 0.0
             return arr
     return arr
 
@@ -62,7 +58,6 @@ def build_transform(
     train: bool,
     flip_p: float = 0.5,
     erasing_p: float = 0.5,
-    erasing_fill: str = "mean",
 ) -> Transform:
     """A callable (PIL image, rng) -> `[3, height, width]` float32 tensor.
 
@@ -75,9 +70,6 @@ def build_transform(
         tf = build_transform(256, 128, train=True)
         x = tf(read_image(path), np.random.default_rng(7))   # x.shape == (3, 256, 128)
     """
-    if erasing_fill not in ("mean", "random"):
-        raise ValueError(f"erasing_fill must be 'mean' or 'random', got {erasing_fill!r}")
-
     def transform(img: Image.Image, rng: np.random.Generator | None = None) -> torch.Tensor:
         arr = to_normalized_array(img, height, width)
         if train:
@@ -85,7 +77,7 @@ def build_transform(
             if rng.random() < flip_p:
                 arr = np.ascontiguousarray(arr[:, :, ::-1])
             if rng.random() < erasing_p:
-                random_erase(arr, rng, fill=erasing_fill)
+                random_erase(arr, rng)
         return torch.from_numpy(arr)
 
     return transform

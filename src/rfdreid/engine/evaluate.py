@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from rfdreid.config import EvalConfig
 from rfdreid.data.records import ImageRecord, Protocol
@@ -45,6 +44,10 @@ def discover_runs(root: Path) -> list[RunPair]:
         pairs.append(RunPair(bf=bf, br=br if br.is_file() else None))
     if not pairs:
         raise ReIDError(f"no <split>/bf/checkpoint.pt under {root}; train with `rfdreid train` first")
+    without_br = [str(p.bf.parent.parent) for p in pairs if p.br is None]
+    if without_br and len(without_br) < len(pairs):
+        raise ReIDError(f"{', '.join(without_br)} lack br/checkpoint.pt while other splits have "
+                        "one; train the missing B-R models so every split is evaluated alike")
     return pairs
 
 
@@ -61,15 +64,17 @@ class _Embedder:
     def __call__(self, subset: str, records: list[ImageRecord]) -> torch.Tensor:
         d = self.trained.config.data
         key = FeatureCache.key(self.trained.digest(), self.protocol.fingerprint(), subset,
-                               self.ecfg.flip, d.height, d.width)
+                               self.ecfg.flip, self.ecfg.normalize, d.height, d.width)
 
         def compute() -> torch.Tensor:
             if self._model is None:
-                self._model = build_inference_model(self.trained, self.device)
+                self._model = build_inference_model(self.trained, self.device,
+                                                    normalize=self.ecfg.normalize)
             return extract_features(
                 self._model, records, height=d.height, width=d.width,
                 interpolation=self.protocol.interpolation, batch_size=self.ecfg.batch_size,
-                flip=self.ecfg.flip, device=self.device, progress=self.progress,
+                flip=self.ecfg.flip, workers=d.workers, device=self.device,
+                progress=self.progress,
                 desc=f"{self.trained.kind} {subset}",
             )
 
@@ -104,9 +109,7 @@ def evaluate_pair(
     subsets = protocol.subsets()
 
     def features(name: str) -> tuple[torch.Tensor, torch.Tensor | None]:
-        f = embed_f(name, subsets[name])
-        return (F.normalize(f, dim=1) if ecfg.normalize else f,
-                embed_r(name, subsets[name]) if embed_r else None)
+        return embed_f(name, subsets[name]), embed_r(name, subsets[name]) if embed_r else None
 
     out: dict[str, dict[float, RankResult]] = {}
     for mode, gallery in protocol.galleries.items():

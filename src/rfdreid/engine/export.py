@@ -22,6 +22,7 @@ import torch
 from rfdreid.engine.checkpoint import TrainedModel
 from rfdreid.engine.extract import build_inference_model
 from rfdreid.errors import ReIDError
+from rfdreid.fileio import atomic_write
 
 OPSET = 17
 TOLERANCE = 1e-4
@@ -65,22 +66,28 @@ def export_onnx(
     model = build_inference_model(trained, "cpu")
     # Traced with batch 2, checked with batch 3: the batch axis really is dynamic.
     example = torch.randn(2, 3, height, width)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(
-        model, (example,), str(out), input_names=["images"], output_names=["embedding"],
-        dynamic_axes={"images": {0: "batch"}, "embedding": {0: "batch"}},
-        opset_version=OPSET, dynamo=False,  # the TorchScript exporter needs no onnxscript
-    )
-    onnx.checker.check_model(str(out))
     batch = torch.randn(3, 3, height, width, generator=torch.Generator().manual_seed(0))
     with torch.inference_mode():
         expected = model(batch).numpy()
-    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
-    (got,) = session.run(None, {"images": batch.numpy()})
-    diff = float(np.abs(got - expected).max())
-    if not diff <= tolerance:
-        raise ReIDError(
-            f"ONNX model {out} differs from PyTorch by {diff:.2e} (> {tolerance:g}); "
-            "do not use it"
+    diff = float("nan")
+
+    def export_and_check(tmp: str) -> None:
+        """Runs on a temporary file: only a model that passes the check reaches `out`."""
+        nonlocal diff
+        torch.onnx.export(
+            model, (example,), tmp, input_names=["images"], output_names=["embedding"],
+            dynamic_axes={"images": {0: "batch"}, "embedding": {0: "batch"}},
+            opset_version=OPSET, dynamo=False,  # the TorchScript exporter needs no onnxscript
         )
+        onnx.checker.check_model(tmp)
+        session = ort.InferenceSession(tmp, providers=["CPUExecutionProvider"])
+        (got,) = session.run(None, {"images": batch.numpy()})
+        diff = float(np.abs(got - expected).max())
+        if not diff <= tolerance:
+            raise ReIDError(
+                f"the ONNX export of {trained.path} differs from PyTorch by {diff:.2e} "
+                f"(> {tolerance:g}); nothing was written to {out}"
+            )
+
+    atomic_write(out, export_and_check)
     return ExportResult(out, height, width, expected.shape[1], diff)

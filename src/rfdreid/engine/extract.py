@@ -25,11 +25,17 @@ from rfdreid.fileio import atomic_write
 from rfdreid.models import build_model
 
 
-def build_inference_model(trained: TrainedModel, device: torch.device | str = "cpu") -> nn.Module:
-    """Rebuild the network stored in a checkpoint, in eval mode."""
+def build_inference_model(
+    trained: TrainedModel, device: torch.device | str = "cpu", normalize: bool | None = None
+) -> nn.Module:
+    """Rebuild the network stored in a checkpoint, in eval mode.
+
+    normalize: L2-normalise the embedding (default: the checkpoint's eval.normalize).
+    """
     # The checkpoint holds every weight: never re-read ImageNet files at inference.
     model = build_model(replace(trained.config.model, pretrained=None), trained.num_classes)
     model.load_state_dict(trained.model_state)
+    model.normalize = trained.config.eval.normalize if normalize is None else normalize
     return model.to(device).eval()
 
 

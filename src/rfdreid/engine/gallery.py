@@ -25,6 +25,7 @@ from rfdreid.data.records import ImageRecord
 from rfdreid.engine.checkpoint import TrainedModel
 from rfdreid.engine.extract import FeatureCache, extract_features
 from rfdreid.errors import ReIDError
+from rfdreid.fileio import atomic_write
 from rfdreid.evaluation.distance import (
     DEFAULT_LAMBDA,
     cosine_similarity,
@@ -98,11 +99,9 @@ def _load_cache(path: Path) -> dict[FileKey, torch.Tensor]:
 
 
 def _save_cache(path: Path, keys: list[FileKey], features: torch.Tensor) -> None:
-    tmp = path.with_suffix(".tmp")
+    state = {"files": [list(k) for k in keys], "features": features}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"files": [list(k) for k in keys], "features": features}, tmp)
-        tmp.replace(path)
+        atomic_write(path, lambda tmp: torch.save(state, tmp))
     except OSError as e:
         raise ReIDError(
             f"cannot write the gallery feature cache {path} ({e.strerror}); choose another "

@@ -51,6 +51,8 @@ def reproduce(
     protocols = prepare(recipe.dataset, root, out / "prepared", seed=seed,
                         interpolation=interpolation)
     if splits is not None:
+        if recipe.dataset != "caviar":
+            raise ReIDError(f"--splits applies to the CAVIAR recipes; {name} has one split")
         protocols = [p for p in protocols if int(p.stem.split("_")[-1]) in splits]
     all_overrides = [*recipe.overrides, *(overrides or [])]
     ecfg = load_config(recipe.bf_preset, [*all_overrides,

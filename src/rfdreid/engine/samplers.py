@@ -32,8 +32,8 @@ class GroupedBatchSampler:
         groups_per_batch: int,
         per_group: int,
         seed: int,
+        num_iters: int,
         start_iter: int = 0,
-        num_iters: int | None = None,
         rank: int = 0,
     ) -> None:
         by_label: dict[int, list[int]] = defaultdict(list)
@@ -52,10 +52,6 @@ class GroupedBatchSampler:
         self.num_iters = num_iters
         self.rank = rank
 
-    @property
-    def batch_size(self) -> int:
-        return self.groups_per_batch * self.per_group
-
     def batch(self, iteration: int) -> Batch:
         """The batch of one iteration; a pure function of (seed, iteration, rank)."""
         rng = np.random.default_rng([self.seed, iteration, self.rank])
@@ -68,12 +64,8 @@ class GroupedBatchSampler:
         return out
 
     def __iter__(self) -> Iterator[Batch]:
-        it = self.start_iter
-        while self.num_iters is None or it < self.num_iters:
+        for it in range(self.start_iter, self.num_iters):
             yield self.batch(it)
-            it += 1
 
     def __len__(self) -> int:
-        if self.num_iters is None:
-            raise TypeError("an endless sampler has no length")
         return max(0, self.num_iters - self.start_iter)

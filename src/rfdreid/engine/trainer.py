@@ -56,7 +56,7 @@ def build_sampler(
     else:
         raise ReIDError(f"train.task must be 'id' or 'resolution', got {t.task!r}")
     return GroupedBatchSampler(
-        labels, groups, per_group, seed=t.seed, start_iter=start, num_iters=total, rank=rank
+        labels, groups, per_group, seed=t.seed, num_iters=total, start_iter=start, rank=rank
     )
 
 
@@ -126,7 +126,11 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["torch_rng"])
+        if torch.cuda.is_available() and state.get("cuda_rng"):
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
         start = int(state["iteration"])
+        if start >= total:  # finished: leave the file (and feature caches keyed on it) alone
+            return ckpt_path
     if ctx.world_size > 1:
         net: nn.Module = DistributedDataParallel(model)
     else:
@@ -140,6 +144,7 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
         ),
         interpolation=protocol.interpolation,
         train=True,
+        cache_size=cfg.data.cache_size,
     )
     sampler = build_sampler(cfg, protocol, start, total, ctx.rank)
     loader = DataLoader(
@@ -165,12 +170,13 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(),
                 "torch_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
             })
 
     if ctx.is_main:
         out.mkdir(parents=True, exist_ok=True)
         cfg.dump(out / "config.yaml")
-    log = _CsvLog(out / "log.csv", resume=start > 0) if ctx.is_main else None
+    log = _CsvLog(out / "log.csv", resume_at=start) if ctx.is_main else None
     bar = tqdm(
         total=total, initial=start, disable=not (progress and ctx.is_main),
         desc=f"train {'B-F' if cfg.train.task == 'id' else 'B-R'}", unit="it", dynamic_ncols=True,
@@ -202,14 +208,17 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
 
 
 class _CsvLog:
-    """Appends one row per log interval; a resumed run continues the same file."""
+    """One row per log interval. A resumed run keeps the rows up to its checkpoint and
+    drops those logged after it (they are about to be trained again)."""
 
-    def __init__(self, path: Path, resume: bool) -> None:
-        new = not (resume and path.exists())
-        self.file = path.open("w" if new else "a", newline="")
+    def __init__(self, path: Path, resume_at: int) -> None:
+        kept: list[list[str]] = []
+        if resume_at > 0 and path.exists():
+            with path.open(newline="") as f:
+                kept = [row for row in list(csv.reader(f))[1:] if int(row[0]) <= resume_at]
+        self.file = path.open("w", newline="")
         self.writer = csv.writer(self.file)
-        if new:
-            self.writer.writerow(LOG_COLUMNS)
+        self.writer.writerows([LOG_COLUMNS, *kept])
 
     def write(self, iteration: int, lr: float, terms: dict[str, float], rate: float) -> None:
         self.writer.writerow([

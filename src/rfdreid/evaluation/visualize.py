@@ -19,7 +19,7 @@ import torch
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw, ImageFont
 
-from rfdreid.data.degrade import degrade
+from rfdreid.data.degrade import load_as_seen
 from rfdreid.data.images import read_image
 from rfdreid.data.records import ImageRecord
 
@@ -97,11 +97,6 @@ def draw_ranking(
     return out_path
 
 
-def _as_seen(record: ImageRecord, interpolation: str) -> Image.Image:
-    """The image as the model received it: degraded by the record's factor, original size."""
-    return degrade(read_image(record.path), record.factor, interpolation)
-
-
 def draw_protocol_rankings(
     dist: torch.Tensor,
     query: Sequence[ImageRecord],
@@ -127,8 +122,8 @@ def draw_protocol_rankings(
         order = torch.argsort(row, stable=True)[:top_k]
         order = order[torch.isfinite(row[order])].tolist()
         written.append(draw_ranking(
-            _as_seen(rec, interpolation),
-            [_as_seen(gallery[i], interpolation) for i in order],
+            load_as_seen(rec, interpolation),
+            [load_as_seen(gallery[i], interpolation) for i in order],
             [gallery[i].pid == rec.pid for i in order],
             [float(row[i]) for i in order],
             out_dir / f"query_{qi:04d}.png",

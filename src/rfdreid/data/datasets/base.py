@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rfdreid.data.images import list_images, read_image_size
@@ -26,7 +26,7 @@ class RawDataset:
         split; a single "all" subset for datasets split by a protocol (CAVIAR).
     sizes: (width, height) of every image path, read from the headers.
     family: "mlr" (HR images degraded by the MLR protocol) or "real" (images with real
-        resolutions, split by build_caviar_protocols).
+        resolutions, split by build_caviar_protocol).
     """
 
     name: str
@@ -83,7 +83,7 @@ def image_files(folder: Path, layout: str) -> list[Path]:
 def relabel(records: list[ImageRecord]) -> list[ImageRecord]:
     """Map training pids to 0..N-1 (sorted original order), as classifiers need."""
     new = {pid: i for i, pid in enumerate(sorted({r.pid for r in records}))}
-    return [ImageRecord(r.path, new[r.pid], r.camid) for r in records]
+    return [replace(r, pid=new[r.pid]) for r in records]
 
 
 def read_split_folders(
