@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,11 @@ class RunPair:
 def discover_runs(root: Path) -> list[RunPair]:
     """Find `<root>/**/bf/checkpoint.pt` with an optional sibling `br/checkpoint.pt`."""
     pairs = []
-    for bf in sorted(root.glob("**/bf/checkpoint.pt")):
+    found = sorted(  # os.walk follows links: a folder of symlinked split runs works too
+        Path(d) / "checkpoint.pt" for d, _, files in os.walk(root, followlinks=True)
+        if Path(d).name == "bf" and "checkpoint.pt" in files
+    )
+    for bf in found:
         br = bf.parent.parent / "br" / "checkpoint.pt"
         pairs.append(RunPair(bf=bf, br=br if br.is_file() else None))
     if not pairs:
