@@ -91,3 +91,8 @@ def test_two_process_gloo_ddp(tiny_protocol, tmp_path):
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert load_checkpoint(out / "checkpoint.pt")["iteration"] == 3
+
+
+def test_missing_protocol_is_a_clear_error(tmp_path):
+    with pytest.raises(ReIDError, match="--protocol"):
+        trainer.train(load_config(None, [f"train.out_dir={tmp_path}"]), progress=False)

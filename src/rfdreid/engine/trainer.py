@@ -97,6 +97,9 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
         raise ReIDError(
             f"{ckpt_path} exists; pass --resume to continue it or choose another train.out_dir"
         )
+    if not cfg.data.protocol:
+        raise ReIDError("no protocol file: pass --protocol FILE (written by `rfdreid prepare`) "
+                        "or set data.protocol in the preset")
     protocol = Protocol.load(cfg.data.protocol)
     if not protocol.train:
         raise ReIDError(f"protocol {cfg.data.protocol} has an empty training set")
