@@ -6,6 +6,7 @@ the RFD fusion); this module drives models and files around it, over one or many
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -113,6 +114,7 @@ def evaluate_pair(
 
     subsets = protocol.subsets()
 
+    @functools.cache  # "query" serves every gallery that has no queries of its own
     def features(name: str) -> tuple[torch.Tensor, torch.Tensor | None]:
         return embed_f(name, subsets[name]), embed_r(name, subsets[name]) if embed_r else None
 
