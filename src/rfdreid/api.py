@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from torch import nn
 
 from rfdreid.data.images import read_image
 from rfdreid.data.transforms import build_transform
@@ -37,7 +36,8 @@ from rfdreid.engine.gallery import (
     gallery_images,
 )
 from rfdreid.errors import ReIDError
-from rfdreid.evaluation.distance import DEFAULT_LAMBDA
+from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, check_rfd_form
+from rfdreid.models.test_embedding import TestEmbedding
 
 ImageInput = str | Path | Image.Image | np.ndarray | torch.Tensor
 """A path, a PIL image, a uint8 [H, W, 3] array or a float [3, H, W] tensor in [0, 1]."""
@@ -87,27 +87,33 @@ class ReIDModel:
     """A trained B-F, optionally with its B-R for RFD, ready for inference.
 
     Images of any size are resized to the checkpoint's input size (data.height x
-    data.width) and normalised exactly as in evaluation.
+    data.width) and embedded exactly as in evaluation: by default the MGN test feature
+    (image + mirror, L2-normalised; `flip` / `normalize` turn either off), fused by
+    eq. 8 in the form `rfd_form` ("filter" or "literal").
     """
 
     def __init__(
-        self, bf: TrainedModel, br: TrainedModel | None = None, device: str = "cpu"
+        self, bf: TrainedModel, br: TrainedModel | None = None, device: str = "cpu", *,
+        flip: bool = True, normalize: bool = True, rfd_form: str = DEFAULT_RFD_FORM,
     ) -> None:
         self.bf, self.br, self.device = bf, br, device
-        self.feature_net = build_inference_model(bf, device)
-        self.resolution_net = build_inference_model(br, device) if br else None
+        self.rfd_form = check_rfd_form(rfd_form)
+        self.feature_net = build_inference_model(bf, device, flip=flip, normalize=normalize)
+        self.resolution_net = (build_inference_model(br, device, flip=flip, normalize=normalize)
+                               if br else None)
 
     @classmethod
     def from_checkpoint(
-        cls, path_f: str | Path, path_r: str | Path | None = None, device: str = "cpu"
+        cls, path_f: str | Path, path_r: str | Path | None = None, device: str = "cpu", *,
+        flip: bool = True, normalize: bool = True, rfd_form: str = DEFAULT_RFD_FORM,
     ) -> ReIDModel:
         """Load a B-F checkpoint and, for RFD, a B-R one; a swapped pair is a ReIDError."""
         bf = read_trained_model(path_f, expect_kind="B-F")
         br = read_trained_model(path_r, expect_kind="B-R") if path_r else None
-        return cls(bf, br, device)
+        return cls(bf, br, device, flip=flip, normalize=normalize, rfd_form=rfd_form)
 
     @torch.inference_mode()
-    def _embed(self, trained: TrainedModel, net: nn.Module, images: Images,
+    def _embed(self, trained: TrainedModel, net: TestEmbedding, images: Images,
                batch_size: int) -> torch.Tensor:
         d = trained.config.data
         transform = build_transform(d.height, d.width, train=False)
@@ -137,14 +143,14 @@ class ReIDModel:
         self, query: Images | Features, gallery: Images | Features,
         rfd_lambda: float = DEFAULT_LAMBDA,
     ) -> torch.Tensor:
-        """[Q, G] distances: D_f - rfd_lambda * D_r with B-R loaded (eq. 8), else D_f.
+        """[Q, G] distances: eq. 8 (D_f - rfd_lambda * D_r) with B-R loaded, else D_f.
 
         query / gallery: images, or the Features of earlier `features()` calls (so a
         gallery is embedded once and compared with many queries).
         """
         q = query if isinstance(query, Features) else self.features(query)
         g = gallery if isinstance(gallery, Features) else self.features(gallery)
-        return feature_distance(q, g, rfd_lambda)
+        return feature_distance(q, g, rfd_lambda, self.rfd_form)
 
     def embed_folder(
         self, folder: str | Path, cache_dir: str | Path | None = None,
@@ -159,7 +165,7 @@ class ReIDModel:
         paths = gallery_images(folder)
         cache = Path(cache_dir) if cache_dir else folder / CACHE_DIR_NAME
 
-        def embed_with(trained: TrainedModel, net: nn.Module) -> torch.Tensor:
+        def embed_with(trained: TrainedModel, net: TestEmbedding) -> torch.Tensor:
             return embed_gallery(trained, net, folder, paths, cache, batch_size=batch_size,
                                  device=self.device, progress=progress)
 
@@ -180,7 +186,7 @@ class ReIDModel:
             raise ReIDError("search takes one query image")
         q = self.features(query)  # first: an unreadable query fails before the gallery work
         paths, gallery = self.embed_folder(folder, cache_dir, progress=progress)
-        dist = feature_distance(q, gallery, rfd_lambda)[0]
+        dist = feature_distance(q, gallery, rfd_lambda, self.rfd_form)[0]
         itself = Path(query).resolve() if isinstance(query, (str, Path)) else None
         ranked = [i for i in torch.argsort(dist, stable=True).tolist()
                   if paths[i].resolve() != itself][:top_k]

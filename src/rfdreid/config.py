@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from rfdreid.errors import ReIDError
+from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM
 from rfdreid.fileio import atomic_write_text
 
 
@@ -72,12 +73,16 @@ class TrainConfig:
 class EvalConfig:
     """Retrieval and RFD fusion (section 3.4)."""
 
-    rfd_lambda: float = 0.1
+    rfd_lambda: float = DEFAULT_LAMBDA
+    rfd_form: str = DEFAULT_RFD_FORM  # reading of eq. 7-8: "literal" or "filter"
     lambda_sweep: list[float] = field(default_factory=list)
-    flip: bool = False  # average features of the image and its mirror
+    select_lambda: list[float] = field(default_factory=list)  # λ grid tried on validation ids
+    repeats: int = 1  # MLR: query/gallery degradations drawn anew this many times
+    flip: bool = True  # MGN test feature: embedding of the image + that of its mirror
+    normalize: bool = True  # L2-normalise the (summed) test feature: D_f in [0, 2]
     batch_size: int = 64
+    workers: int = 0  # DataLoader worker processes for extraction
     max_rank: int = 50
-    normalize: bool = False  # L2-normalise embeddings (the network's own option) before D_f
 
 
 @dataclass
@@ -162,14 +167,45 @@ def load_config(
     """
     cfg = ExperimentConfig()
     if preset:
-        path = resolve_preset(preset)
-        data = yaml.safe_load(path.read_text()) or {}
-        if not isinstance(data, dict):
-            raise ReIDError(f"{path}: a preset must be a mapping of sections")
-        _apply(cfg, data, str(path))
+        _apply(cfg, preset_data(preset), str(resolve_preset(preset)))
     if overrides:
         _apply(cfg, parse_overrides(overrides), "override")
     return cfg
+
+
+def preset_data(preset: str | Path) -> dict[str, Any]:
+    """The sections a preset states, as a nested mapping (values not yet typed)."""
+    path = resolve_preset(preset)
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ReIDError(f"{path}: a preset must be a mapping of sections")
+    return data
+
+
+def resolve_eval_config(
+    stored: EvalConfig | None, preset: str | Path | None, overrides: list[str]
+) -> tuple[EvalConfig, dict[str, str]]:
+    """Evaluation settings from one chain, and where each value came from.
+
+    Order (later wins): built-in defaults, the B-F checkpoint's stored `eval` section, the
+    preset's `eval` section, then `eval.key=value` overrides (CLI flags become overrides).
+    """
+    cfg = ExperimentConfig()
+    sources = {f.name: "default" for f in dataclasses.fields(EvalConfig)}
+
+    def layer(values: dict[str, Any], where: str) -> None:
+        _apply(cfg.eval, values, where)
+        sources.update(dict.fromkeys(values, where))
+
+    if stored is not None:
+        layer(dataclasses.asdict(stored), "checkpoint")
+    if preset:
+        layer(preset_data(preset).get("eval") or {}, f"preset {preset}")
+    parsed = parse_overrides(overrides)
+    if set(parsed) - {"eval"}:
+        raise ReIDError(f"evaluation overrides must be eval.key=value, got {overrides}")
+    layer(parsed.get("eval", {}), "command line")
+    return cfg.eval, sources
 
 
 def config_from_dict(d: dict[str, Any]) -> ExperimentConfig:

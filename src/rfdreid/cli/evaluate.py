@@ -8,7 +8,6 @@ from typing import Annotated, Optional
 import typer
 
 from rfdreid.cli.main import app
-from rfdreid.config import load_config
 from rfdreid.errors import ReIDError
 
 
@@ -25,34 +24,54 @@ def evaluate(
         "reports mean ± std over splits.")] = None,
     protocol: Annotated[Optional[Path], typer.Option(
         help="Protocol file (default: the one B-F was trained on).")] = None,
+    preset: Annotated[Optional[str], typer.Option(
+        help="Preset whose eval section overrides the checkpoint's.")] = None,
     rfd_lambda: Annotated[Optional[float], typer.Option("--lambda", help="RFD λ (eq. 8).")] = None,
+    rfd_form: Annotated[Optional[str], typer.Option(
+        help="Reading of eq. 7-8: filter (D_r = 1 - cos) or literal (D_r = cos).")] = None,
     lambda_sweep: Annotated[Optional[str], typer.Option(
         help="Comma-separated λ values to report as well.")] = None,
-    flip: Annotated[bool, typer.Option(help="Average with mirrored images.")] = False,
+    select_lambda: Annotated[Optional[str], typer.Option(
+        help="Comma-separated λ grid: choose λ on the protocol's validation ids "
+        "(prepare --val-ids N), report it beside the fixed λ.")] = None,
+    repeats: Annotated[Optional[int], typer.Option(
+        min=1, help="MLR: draw the query/gallery degradation N times, report mean ± std.")] = None,
+    flip: Annotated[Optional[bool], typer.Option(
+        "--flip/--no-flip", help="Add the mirror image's embedding (MGN test feature).")] = None,
+    normalize: Annotated[Optional[bool], typer.Option(
+        "--normalize/--no-normalize", help="L2-normalise the test feature.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Where to write results.json/.md.")] = None,
     visualize: Annotated[int, typer.Option(
         min=0, help="Draw the top-10 of K queries per gallery (Fig. 4) under OUT/rankings/.")] = 0,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="eval.key=value overrides.")] = None,
 ) -> None:
-    """Print (and write) R1/R5/R10/mAP/mINP for B-F and B-F+RFD."""
+    """Print (and write) R1/R5/R10/mAP/mINP for B-F and B-F+RFD.
+
+    Settings come from the B-F checkpoint's eval section, then --preset, then --set and
+    the flags; the resolved values and their sources are printed and saved in results.json.
+    """
+    from rfdreid.config import resolve_eval_config
+    from rfdreid.engine.checkpoint import read_trained_model
     from rfdreid.engine.evaluate import RunPair, discover_runs, evaluate_runs
 
-    overrides = list(set_ or [])
-    if rfd_lambda is not None:
-        overrides.append(f"eval.rfd_lambda={rfd_lambda}")
-    if lambda_sweep:
-        overrides.append(f"eval.lambda_sweep={lambda_sweep}")
-    if flip:
-        overrides.append("eval.flip=true")
-    ecfg = load_config(None, overrides).eval
+    flags = {"rfd_lambda": rfd_lambda, "rfd_form": rfd_form, "lambda_sweep": lambda_sweep,
+             "select_lambda": select_lambda, "repeats": repeats, "flip": flip,
+             "normalize": normalize}
+    overrides = [*(set_ or []), *(f"eval.{k}={v}" for k, v in flags.items() if v is not None)]
     if runs is not None:
         pairs = discover_runs(runs)
     elif bf is not None:
         pairs = [RunPair(bf=bf, br=br, protocol=protocol)]
     else:
         raise ReIDError("give --bf CHECKPOINT (and --br for RFD) or --runs FOLDER")
+    stored = read_trained_model(pairs[0].bf, expect_kind="B-F").config.eval
+    ecfg, sources = resolve_eval_config(stored, preset, overrides)
+    typer.echo("evaluation settings: " + ", ".join(
+        f"{k}={getattr(ecfg, k)} ({src})" for k, src in sources.items()))
     out_dir = out or (runs if runs is not None else bf.parent.parent) / "eval"  # type: ignore[union-attr]
-    _, md = evaluate_runs(pairs, ecfg, out_dir=out_dir, device=device, visualize=visualize)
+    settings = {k: {"value": getattr(ecfg, k), "source": src} for k, src in sources.items()}
+    _, md = evaluate_runs(pairs, ecfg, out_dir=out_dir, device=device, visualize=visualize,
+                          settings=settings)
     typer.echo(md)
     typer.echo(f"results written to {out_dir}/results.json and results.md")

@@ -27,7 +27,9 @@ def summary_table(protocols: dict[str, Protocol]) -> Table:
         table.add_column(col, justify="right" if col in ("images", "ids", "cameras") else "left")
     for name, p in protocols.items():
         by_factor = p.meta.get("protocol") == "mlr"
-        for subset, recs in p.subsets().items():
+        val = p.validation.subsets() if p.validation else {}
+        for subset, recs in [*p.subsets().items(),
+                             *((f"val/{k}", v) for k, v in val.items() if k != "train")]:
             table.add_row(name, subset, str(len(recs)), str(len({r.pid for r in recs})),
                           str(len({r.camid for r in recs})), _resolutions(recs, by_factor))
     return table
@@ -38,13 +40,17 @@ def prepare(
     dataset: str = typer.Option(..., help="market1501, dukemtmc, caviar, synthetic or folder"),
     root: Path = typer.Option(..., help="dataset folder (synthetic: generated here if absent)"),
     out: Path = typer.Option(..., help="output folder for protocol.json / split_KK.json"),
-    protocol: str = typer.Option("both", help="gallery protocol: single, multi or both"),
+    protocol: str = typer.Option(
+        "both", help="gallery protocol: single, multi, single_all (caviar) or both (all)"),
     split: int = typer.Option(None, help="caviar only: write split K (0-9) alone"),
     seed: int = typer.Option(0, help="seed of factors and splits (same seed, same files)"),
     interpolation: str = typer.Option("bicubic", help="bicubic or bilinear down/up-sampling"),
     materialize: bool = typer.Option(False, help="also write the degraded images to OUT/images"),
     pseudo_labels: str = typer.Option(
         "uniform", help="caviar: pixel-count bins, uniform (paper) or quantile"),
+    val_ids: int = typer.Option(
+        0, min=0, help="hold this many training ids out as a validation set "
+        "(evaluate --select-lambda chooses RFD's λ there)"),
 ) -> None:
     """Build the seeded MLR (or CAVIAR) protocol of a dataset and write it to OUT.
 
@@ -54,7 +60,7 @@ def prepare(
       rfdreid prepare --dataset caviar --root data/CAVIAR4REID --out prepared/caviar --split 0
     """
     paths = prepare_protocols(dataset, root, out, protocol, split, seed, interpolation,
-                              materialize, pseudo_labels)
+                              materialize, pseudo_labels, val_ids)
     protocols = {p.name: Protocol.load(p) for p in paths}
     console = Console()
     console.print(summary_table(protocols))

@@ -22,6 +22,8 @@ def reproduce(
     interpolation: Annotated[str, typer.Option(help="bicubic or bilinear (MLR sets).")] = "bicubic",
     seed: Annotated[int, typer.Option(help="Protocol seed.")] = 0,
     splits: Annotated[Optional[str], typer.Option(help="Only these splits, e.g. 0,1,2.")] = None,
+    val_ids: Annotated[int, typer.Option(
+        min=0, help="Hold out this many training ids; choose RFD's λ on them.")] = 0,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Config overrides.")] = None,
 ) -> None:
     """Prepare, train B-F and B-R on every split, and print B-F vs B-F+RFD."""
@@ -32,6 +34,6 @@ def reproduce(
         wanted = [int(s) for s in splits.split(",")] if splits else None
     except ValueError:
         raise ReIDError(f"--splits takes comma-separated split numbers, got {splits!r}") from None
-    md = run(recipe, root, out, list(set_ or []), interpolation, seed, wanted)
+    md = run(recipe, root, out, list(set_ or []), interpolation, seed, wanted, val_ids)
     typer.echo(md)
     typer.echo(f"done in {time.perf_counter() - start:.0f} s; results in {out / 'runs' / 'eval'}")

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from rfdreid.cli.main import app
+from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM
 
 
 @app.command(
@@ -21,7 +22,14 @@ def search(
     checkpoint: Annotated[Path, typer.Option(help="B-F checkpoint.")],
     br: Annotated[Optional[Path], typer.Option(help="B-R checkpoint (enables RFD).")] = None,
     top_k: Annotated[int, typer.Option(min=1, help="How many results to show.")] = 10,
-    rfd_lambda: Annotated[float, typer.Option("--lambda", help="RFD λ (eq. 8).")] = 0.1,
+    rfd_lambda: Annotated[float, typer.Option("--lambda", help="RFD λ (eq. 8).")] = DEFAULT_LAMBDA,
+    rfd_form: Annotated[str, typer.Option(
+        help="Reading of eq. 7-8: filter (D_r = 1 - cos) or literal (D_r = cos).")
+    ] = DEFAULT_RFD_FORM,
+    flip: Annotated[bool, typer.Option(
+        "--flip/--no-flip", help="Add the mirror image's embedding (MGN test feature).")] = True,
+    normalize: Annotated[bool, typer.Option(
+        "--normalize/--no-normalize", help="L2-normalise the test feature.")] = True,
     out: Annotated[Optional[Path], typer.Option(
         help="Also draw the ranking to this PNG (paper Fig. 4 style).")] = None,
     cache_dir: Annotated[Optional[Path], typer.Option(
@@ -37,12 +45,13 @@ def search(
     from rfdreid.engine.gallery import person_id
     from rfdreid.evaluation.visualize import draw_ranking
 
-    model = ReIDModel.from_checkpoint(checkpoint, br, device=device)
+    model = ReIDModel.from_checkpoint(checkpoint, br, device=device, flip=flip,
+                                      normalize=normalize, rfd_form=rfd_form)
     hits = model.search(query, gallery, top_k=top_k, rfd_lambda=rfd_lambda,
                         cache_dir=cache_dir, progress=True)
     pids = [person_id(p) for p in (query, *(h.path for h in hits))]
     matches = None if None in pids else [pid == pids[0] for pid in pids[1:]]
-    method = f"B-F+RFD (λ={rfd_lambda:g})" if br else "B-F"
+    method = f"B-F+RFD {rfd_form} (λ={rfd_lambda:g})" if br else "B-F"
     typer.echo(f"top {len(hits)} of {gallery} for {query} by {method}:")
     typer.echo(f"{'rank':>4}  {'distance':>9}  {'match' if matches else '':5}  file")
     for i, hit in enumerate(hits):

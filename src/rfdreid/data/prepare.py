@@ -15,12 +15,19 @@ from rfdreid.data.datasets import DATASETS
 from tqdm import tqdm
 
 from rfdreid.data.degrade import load_as_seen
-from rfdreid.data.protocols import CAVIAR_SPLITS, build_caviar_protocol, build_mlr_protocol
+from rfdreid.data.protocols import (
+    CAVIAR_GALLERY_MODES,
+    CAVIAR_SPLITS,
+    GALLERY_MODES,
+    build_caviar_protocol,
+    build_mlr_protocol,
+)
 from rfdreid.data.records import Protocol
 from rfdreid.data.tempdirs import temp_dir_beside
 from rfdreid.errors import ReIDError
 
-PROTOCOL_CHOICES = {"single": ("single",), "multi": ("multi",), "both": ("single", "multi")}
+# "both" = every gallery the dataset's protocol defines (CAVIAR adds "single_all").
+PROTOCOL_CHOICES = ("single", "multi", "single_all", "both")
 
 
 def build_protocols(
@@ -31,22 +38,27 @@ def build_protocols(
     seed: int = 0,
     interpolation: str = "bicubic",
     pseudo_labels: str = "uniform",
+    val_ids: int = 0,
 ) -> dict[str, Protocol]:
-    """File name -> Protocol: {"protocol.json": ...} or {"split_KK.json": ...} (CAVIAR)."""
+    """File name -> Protocol: {"protocol.json": ...} or {"split_KK.json": ...} (CAVIAR).
+
+    val_ids: training identities held out as a validation set (for `--select-lambda`).
+    """
     if protocol not in PROTOCOL_CHOICES:
-        raise ReIDError(f"unknown gallery protocol {protocol!r}; choose single, multi or both")
-    modes = PROTOCOL_CHOICES[protocol]
+        raise ReIDError(f"unknown gallery protocol {protocol!r}; choose {', '.join(PROTOCOL_CHOICES)}")
     raw = DATASETS.get(dataset)(Path(root))
     if raw.family == "real":
         if split is not None and not 0 <= split < CAVIAR_SPLITS:
             raise ReIDError(f"--split must be in 0..{CAVIAR_SPLITS - 1}, got {split}")
         ks = range(CAVIAR_SPLITS) if split is None else [split]
+        modes = CAVIAR_GALLERY_MODES if protocol == "both" else (protocol,)
         return {f"split_{k:02d}.json": build_caviar_protocol(raw, seed, k, interpolation, modes,
-                                                             pseudo_labels)
+                                                             pseudo_labels, val_ids)
                 for k in ks}
     if split is not None:
         raise ReIDError(f"--split applies to caviar only; {dataset} has one fixed split")
-    return {"protocol.json": build_mlr_protocol(raw, seed, interpolation, modes)}
+    modes = GALLERY_MODES if protocol == "both" else (protocol,)
+    return {"protocol.json": build_mlr_protocol(raw, seed, interpolation, modes, val_ids)}
 
 
 def materialize(protocol: Protocol, folder: Path) -> None:
@@ -89,6 +101,7 @@ def prepare(
     interpolation: str = "bicubic",
     materialize_images: bool = False,
     pseudo_labels: str = "uniform",
+    val_ids: int = 0,
 ) -> list[Path]:
     """Read `dataset` at `root`, build its protocol(s), write them under `out`.
 
@@ -97,7 +110,8 @@ def prepare(
     `split`) for caviar. materialize_images also writes the degraded images under
     out/images/ (out/images/split_KK/ for caviar). For synthetic, root is generated when
     missing or empty. pseudo_labels: "uniform" (the paper's equal-width pixel-count bins)
-    or "quantile" (equally filled bins), for caviar.
+    or "quantile" (equally filled bins), for caviar. val_ids: training identities held out
+    as the protocol's validation set (RFD's lambda is chosen there, never on test ids).
 
     Example::
 
@@ -105,7 +119,7 @@ def prepare(
         protocol = Protocol.load(path)
     """
     protocols = build_protocols(dataset, root, protocol, split, seed, interpolation,
-                                pseudo_labels)
+                                pseudo_labels, val_ids)
     out = Path(out)
     tmp = temp_dir_beside(out)
     try:

@@ -36,6 +36,12 @@ class ImageRecord:
     res_label: int = 0
 
 
+def records_digest(records: list[ImageRecord]) -> str:
+    """Content hash of a record list: same images at the same resolutions, same digest."""
+    blob = json.dumps([asdict(r) for r in records], sort_keys=True).encode()
+    return hashlib.sha1(blob).hexdigest()[:16]
+
+
 @dataclass
 class Protocol:
     """Train / query / gallery records of one experiment (one split).
@@ -44,6 +50,9 @@ class Protocol:
     gallery) to its records; a protocol may hold one or both. gallery_queries holds the
     queries of a gallery protocol whose queries are not `query` (CAVIAR's multi-resolution
     protocol also queries with HR images); `subsets()` names them query_<mode>.
+    validation: query / galleries built the same way from training identities that are held
+    out of `train` (`rfdreid prepare --val-ids N`), for choosing RFD's lambda without ever
+    looking at test identities; None when no identity was held out.
     """
 
     dataset: str
@@ -56,6 +65,7 @@ class Protocol:
     split: int | None = None
     meta: dict[str, object] = field(default_factory=dict)
     gallery_queries: dict[str, list[ImageRecord]] = field(default_factory=dict)
+    validation: Protocol | None = None
 
     @property
     def num_train_pids(self) -> int:
@@ -72,11 +82,12 @@ class Protocol:
 
     def train_fingerprint(self) -> str:
         """Hash of the training records alone: what a resumed run must not change."""
-        blob = json.dumps([asdict(r) for r in self.train], sort_keys=True).encode()
-        return hashlib.sha1(blob).hexdigest()[:16]
+        return records_digest(self.train)
 
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
+        if d["validation"] is None:  # protocols without held-out ids keep their old files
+            del d["validation"]
         d["version"] = PROTOCOL_VERSION
         return d
 
@@ -94,7 +105,15 @@ class Protocol:
         d["gallery_queries"] = {
             k: recs(v) for k, v in d.get("gallery_queries", {}).items()  # type: ignore[union-attr]
         }
+        val = d.get("validation")
+        d["validation"] = cls.from_dict(val) if val else None  # type: ignore[arg-type]
         return cls(**d)  # type: ignore[arg-type]
+
+    def val_pids(self) -> set[int]:
+        """Identities of the validation sets (empty without validation)."""
+        if self.validation is None:
+            return set()
+        return {r.pid for recs in self.validation.subsets().values() for r in recs}
 
     def fingerprint(self) -> str:
         """Content hash: keys feature caches so a changed protocol is never served stale."""

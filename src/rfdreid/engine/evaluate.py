@@ -6,7 +6,7 @@ the RFD fusion); this module drives models and files around it, over one or many
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import json
 import math
 import os
@@ -17,13 +17,15 @@ import numpy as np
 import torch
 
 from rfdreid.config import EvalConfig
-from rfdreid.data.records import ImageRecord, Protocol
+from rfdreid.data.protocols import redraw_degradation
+from rfdreid.data.records import ImageRecord, Protocol, records_digest
 from rfdreid.fileio import atomic_write_text
 from rfdreid.engine.checkpoint import TrainedModel, read_trained_model
 from rfdreid.engine.extract import FeatureCache, build_inference_model, extract_features
 from rfdreid.engine.gallery import Features, feature_distance
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation import RankResult, evaluate_features
+from rfdreid.evaluation.distance import RFD_FORMS
 from rfdreid.evaluation.visualize import draw_protocol_rankings, plot_split_r1
 
 METRICS = ("r1", "r5", "r10", "mAP", "mINP")
@@ -58,48 +60,169 @@ def discover_runs(root: Path) -> list[RunPair]:
 
 
 class _Embedder:
-    """Extracts (and caches) one checkpoint's features for the subsets of a protocol."""
+    """Extracts (and caches) one checkpoint's test features for lists of records.
 
-    def __init__(self, trained: TrainedModel, protocol: Protocol, ecfg: EvalConfig,
+    The cache key is the records' content, not the subset's name, so the HR gallery is
+    embedded once for every MLR repeat and every protocol file that holds it.
+    """
+
+    def __init__(self, trained: TrainedModel, interpolation: str, ecfg: EvalConfig,
                  device: str, progress: bool) -> None:
-        self.trained, self.protocol, self.ecfg = trained, protocol, ecfg
+        self.trained, self.interpolation, self.ecfg = trained, interpolation, ecfg
         self.device, self.progress = device, progress
         self.cache = FeatureCache(trained.path.parent / "features")
         self._model: torch.nn.Module | None = None
 
     def __call__(self, subset: str, records: list[ImageRecord]) -> torch.Tensor:
         d = self.trained.config.data
-        key = FeatureCache.key(self.trained.digest(), self.protocol.fingerprint(), subset,
+        key = FeatureCache.key(self.trained.digest(), records_digest(records), self.interpolation,
                                self.ecfg.flip, self.ecfg.normalize, d.height, d.width)
 
         def compute() -> torch.Tensor:
             if self._model is None:
                 self._model = build_inference_model(self.trained, self.device,
+                                                    flip=self.ecfg.flip,
                                                     normalize=self.ecfg.normalize)
             return extract_features(
                 self._model, records, height=d.height, width=d.width,
-                interpolation=self.protocol.interpolation, batch_size=self.ecfg.batch_size,
-                flip=self.ecfg.flip, workers=d.workers, device=self.device,
-                progress=self.progress,
+                interpolation=self.interpolation, batch_size=self.ecfg.batch_size,
+                workers=self.ecfg.workers, device=self.device, progress=self.progress,
                 desc=f"{self.trained.kind} {subset}",
             )
 
         return self.cache.get_or_compute(key, compute)
 
 
-def lambdas_for(ecfg: EvalConfig, with_rfd: bool) -> list[float]:
-    """λ = 0 is plain B-F; RFD adds the configured λ and any sweep values."""
-    if not with_rfd:
-        return [0.0]
-    return sorted({0.0, ecfg.rfd_lambda, *ecfg.lambda_sweep})
+@dataclass(frozen=True)
+class Method:
+    """One row of a results table: plain B-F (form None) or B-F+RFD with a form and λ."""
+
+    form: str | None = None
+    lam: float = 0.0
+    chosen: bool = False  # λ chosen on the validation identities
+
+    @property
+    def label(self) -> str:
+        if self.form is None:
+            return "B-F"
+        if self.chosen:
+            return f"B-F+RFD {self.form} (λ chosen on validation)"
+        return f"B-F+RFD {self.form} (λ={self.lam:g})"
+
+
+SplitResult = dict[str, dict[str, RankResult]]  # {gallery: {method label: result}}
+
+
+def rfd_methods(ecfg: EvalConfig) -> list[Method]:
+    """The RFD rows: the configured form at λ and the sweep, the other form at λ."""
+    other = [f for f in RFD_FORMS if f != ecfg.rfd_form]
+    lams = sorted({ecfg.rfd_lambda, *ecfg.lambda_sweep} - {0.0})
+    return [Method(ecfg.rfd_form, lam) for lam in lams] + [
+        Method(f, ecfg.rfd_lambda) for f in other]
+
+
+class _PairFeatures:
+    """Query/gallery features of both checkpoints for the sets of one protocol."""
+
+    def __init__(self, embed_f: _Embedder, embed_r: _Embedder | None) -> None:
+        self.embed_f, self.embed_r = embed_f, embed_r
+        self._memo: dict[str, Features] = {}
+
+    def __call__(self, name: str, records: list[ImageRecord]) -> Features:
+        key = records_digest(records)
+        if key not in self._memo:  # the query set serves several galleries
+            r = self.embed_r(name, records) if self.embed_r else None
+            self._memo[key] = Features(self.embed_f(name, records), r)
+        return self._memo[key]
+
+
+def _gallery_sets(protocol: Protocol) -> list[tuple[str, list[ImageRecord], list[ImageRecord]]]:
+    """(gallery name, queries, gallery) for every gallery protocol."""
+    return [(mode, protocol.gallery_queries.get(mode, protocol.query), gallery)
+            for mode, gallery in protocol.galleries.items()]
+
+
+def _evaluate(q: Features, g: Features, queries: list[ImageRecord],
+              gallery: list[ImageRecord], methods: list[Method], ecfg: EvalConfig
+              ) -> dict[Method, RankResult]:
+    """Metrics of every method on one query/gallery pair (D_f once per RFD form)."""
+    labels = (np.array([r.pid for r in queries]), np.array([r.pid for r in gallery]),
+              np.array([r.camid for r in queries]), np.array([r.camid for r in gallery]))
+    out: dict[Method, RankResult] = {}
+    for form in dict.fromkeys(m.form or ecfg.rfd_form for m in methods):
+        mine = [m for m in methods if (m.form or ecfg.rfd_form) == form]
+        res = evaluate_features(q.f, g.f, *labels, qr=q.r, gr=g.r,
+                                lambdas=[m.lam for m in mine], max_rank=ecfg.max_rank,
+                                form=form)
+        out.update({m: res[m.lam] for m in mine})
+    return out
+
+
+def select_lambda(protocol: Protocol, features: _PairFeatures, ecfg: EvalConfig
+                  ) -> dict[str, dict[str, float]]:
+    """λ of eq. 8 chosen per gallery on the protocol's VALIDATION identities.
+
+    Every λ of `ecfg.select_lambda` (and 0) is scored by mAP (less noisy than R1 on a few
+    dozen queries; ties go to the smaller λ) on the validation query/gallery sets, which
+    `rfdreid prepare --val-ids N` builds from training ids held out of training. Test
+    records are never embedded here. Returns {gallery: {"lambda": λ, "val_mAP": ..}}.
+    """
+    val = protocol.validation
+    if val is None:
+        raise ReIDError("--select-lambda needs validation identities held out of training; "
+                        "prepare the protocol with --val-ids N and train on it")
+    grid = sorted({0.0, *ecfg.select_lambda})
+    out = {}
+    for mode, queries, gallery in _gallery_sets(val):
+        q = features(f"val query_{mode}", queries)
+        g = features(f"val gallery_{mode}", gallery)
+        res = _evaluate(q, g, queries, gallery, [Method(ecfg.rfd_form, lam) for lam in grid],
+                        ecfg)
+        best = max(res, key=lambda m: (res[m].mAP, -m.lam))
+        out[mode] = {"lambda": best.lam, "val_mAP": 100.0 * res[best].mAP,
+                     "val_mAP_B-F": 100.0 * res[Method(ecfg.rfd_form, 0.0)].mAP}
+    return out
+
+
+def evaluate_protocol(
+    protocol: Protocol, features: _PairFeatures, ecfg: EvalConfig, with_rfd: bool,
+    chosen: dict[str, dict[str, float]] | None = None,
+    rankings_dir: Path | None = None, num_rankings: int = 0,
+) -> SplitResult:
+    """Every method on every gallery protocol of `protocol`."""
+    out: SplitResult = {}
+    for mode, queries, gallery in _gallery_sets(protocol):
+        q = features("query" if queries is protocol.query else f"query_{mode}", queries)
+        g = features(f"gallery_{mode}", gallery)
+        methods = [Method()] + (rfd_methods(ecfg) if with_rfd else [])
+        if with_rfd and chosen:
+            methods.append(Method(ecfg.rfd_form, chosen[mode]["lambda"], chosen=True))
+        if rankings_dir is not None and num_rankings > 0:
+            lam = ecfg.rfd_lambda if with_rfd else 0.0
+            dist = feature_distance(q, g, lam, ecfg.rfd_form)
+            draw_protocol_rankings(dist, queries, gallery, protocol.interpolation,
+                                   rankings_dir / mode, num_rankings)
+        out[mode] = {m.label: r for m, r in _evaluate(q, g, queries, gallery, methods,
+                                                      ecfg).items()}
+    return out
+
+
+@dataclass
+class PairResult:
+    """One trained pair's results: one SplitResult per repeat, and the λ chosen."""
+
+    repeats: list[SplitResult]
+    chosen: dict[str, dict[str, float]] | None
 
 
 def evaluate_pair(
     pair: RunPair, ecfg: EvalConfig, device: str = "cpu", progress: bool = True,
     rankings_dir: Path | None = None, num_rankings: int = 0,
-) -> dict[str, dict[float, RankResult]]:
-    """Metrics of one split for every gallery protocol it holds: {gallery: {λ: result}}.
+) -> PairResult:
+    """Metrics of one trained pair for every gallery protocol, per repeat.
 
+    With `ecfg.select_lambda`, λ is first chosen on the validation identities. With
+    `ecfg.repeats` N > 1 (MLR), the test degradation is drawn N times (repeat 0 = the file).
     With rankings_dir and num_rankings > 0, also draws the top-10 of that many queries per
     gallery (B-F+RFD when B-R is given) to `<rankings_dir>/<gallery>/query_<i>.png`.
     """
@@ -108,75 +231,51 @@ def evaluate_pair(
     protocol = Protocol.load(pair.protocol or bf.config.data.protocol)
     if not protocol.query or not protocol.galleries:
         raise ReIDError(f"protocol for {pair.bf} has no query or gallery set")
-    embed_f = _Embedder(bf, protocol, ecfg, device, progress)
-    embed_r = _Embedder(br, protocol, ecfg, device, progress) if br else None
-    lambdas = lambdas_for(ecfg, br is not None)
-
-    subsets = protocol.subsets()
-
-    @functools.cache  # "query" serves every gallery that has no queries of its own
-    def features(name: str) -> tuple[torch.Tensor, torch.Tensor | None]:
-        return embed_f(name, subsets[name]), embed_r(name, subsets[name]) if embed_r else None
-
-    out: dict[str, dict[float, RankResult]] = {}
-    for mode, gallery in protocol.galleries.items():
-        q_name = f"query_{mode}" if f"query_{mode}" in subsets else "query"
-        q = subsets[q_name]
-        qf, qr = features(q_name)
-        gf, gr = features(f"gallery_{mode}")
-        if rankings_dir is not None and num_rankings > 0:
-            dist = feature_distance(Features(qf, qr), Features(gf, gr), ecfg.rfd_lambda)
-            draw_protocol_rankings(dist, q, gallery, protocol.interpolation,
-                                   rankings_dir / mode, num_rankings)
-        out[mode] = evaluate_features(
-            qf, gf,
-            np.array([r.pid for r in q]), np.array([r.pid for r in gallery]),
-            np.array([r.camid for r in q]), np.array([r.camid for r in gallery]),
-            qr=qr, gr=gr, lambdas=lambdas, max_rank=ecfg.max_rank,
-        )
-    return out
+    if ecfg.select_lambda and br is None:
+        raise ReIDError("--select-lambda chooses RFD's λ: give the B-R checkpoint too")
+    interp = protocol.interpolation
+    features = _PairFeatures(_Embedder(bf, interp, ecfg, device, progress),
+                             _Embedder(br, interp, ecfg, device, progress) if br else None)
+    chosen = select_lambda(protocol, features, ecfg) if ecfg.select_lambda else None
+    repeats = [
+        evaluate_protocol(redraw_degradation(protocol, k), features, ecfg, br is not None,
+                          chosen, rankings_dir if k == 0 else None, num_rankings)
+        for k in range(ecfg.repeats)
+    ]
+    return PairResult(repeats, chosen)
 
 
-def row_name(lam: float, rfd_lambda: float) -> str:
-    if lam == 0.0:
-        return "B-F"
-    return "B-F+RFD" if lam == rfd_lambda else f"B-F+RFD (λ={lam:g})"
-
-
-def summarize(
-    per_split: list[dict[str, dict[float, RankResult]]], rfd_lambda: float
-) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
+def summarize(per_split: list[SplitResult]) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
     """Mean and standard deviation over splits: {gallery: {row: {metric: {mean, std}}}}."""
     table: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
     for mode in per_split[0]:
         table[mode] = {}
-        for lam in per_split[0][mode]:
-            vals = {m: [100.0 * getattr(s[mode][lam], m) for s in per_split] for m in METRICS}
-            table[mode][row_name(lam, rfd_lambda)] = {
-                m: {"mean": float(np.mean(v)), "std": float(np.std(v)), "lambda": lam}
-                for m, v in vals.items()
-            }
+        for label in per_split[0][mode]:
+            vals = {m: [100.0 * getattr(s[mode][label], m) for s in per_split] for m in METRICS}
+            table[mode][label] = {m: {"mean": float(np.mean(v)), "std": float(np.std(v))}
+                                  for m, v in vals.items()}
     return table
 
 
-def paired_r1_gain(
-    per_split: list[dict[str, dict[float, RankResult]]], mode: str, lam: float
-) -> str:
-    """R1 gain of B-F+RFD over B-F, paired by split, with an exact two-sided sign test.
+def paired_gain(per_split: list[SplitResult], mode: str, label: str, metric: str = "r1") -> str:
+    """Gain of one RFD row over B-F, paired by split, with an exact two-sided sign test.
 
     Why paired: splits differ far more from each other than RFD changes a split, so the
     question "does RFD help beyond split-to-split noise" is asked of the per-split gains.
     """
-    gains = [100.0 * (s[mode][lam].r1 - s[mode][0.0].r1) for s in per_split]
+    gains = [100.0 * (getattr(s[mode][label], metric) - getattr(s[mode]["B-F"], metric))
+             for s in per_split]
     up, down = sum(g > 0 for g in gains), sum(g < 0 for g in gains)
     n = up + down
     p = min(1.0, 2 * sum(math.comb(n, k) for k in range(min(up, down) + 1)) / 2**n) if n else 1.0
-    return (f"R1 gain of B-F+RFD (λ={lam:g}) over B-F, paired by split: "
-            f"{np.mean(gains):+.1f} ± {np.std(gains):.1f} points; better on {up}, worse on "
-            f"{down} of {len(gains)} splits (sign test p = {p:.2f})")
+    name = {"r1": "R1", "mAP": "mAP"}.get(metric, metric)
+    return (f"{name} gain of {label} over B-F, paired: {np.mean(gains):+.1f} ± "
+            f"{np.std(gains):.1f} points; better on {up}, worse on {down} of {len(gains)} "
+            f"(sign test p = {p:.3f})")
 
 
-GALLERY_TITLES = {"single": "single-resolution gallery", "multi": "multi-resolution gallery"}
+GALLERY_TITLES = {"single": "single-resolution gallery", "multi": "multi-resolution gallery",
+                  "single_all": "single-resolution gallery, every HR-camera image"}
 
 
 def to_markdown(table: dict[str, dict[str, dict[str, dict[str, float]]]], n_splits: int) -> str:
@@ -200,44 +299,52 @@ def to_markdown(table: dict[str, dict[str, dict[str, dict[str, float]]]], n_spli
 def evaluate_runs(
     pairs: list[RunPair], ecfg: EvalConfig, out_dir: Path | None = None,
     device: str = "cpu", progress: bool = True, visualize: int = 0,
+    settings: dict[str, object] | None = None,
 ) -> tuple[dict, str]:
-    """Evaluate every split, write `results.json` and `results.md` to out_dir if given.
+    """Evaluate every split (and repeat), write `results.json` / `results.md` to out_dir.
 
+    settings: the resolved evaluation settings and their sources, recorded in results.json.
     With out_dir: several splits also give `r1_per_split_<gallery>.png` (paper Fig. 5), and
     visualize=K draws K ranking pictures per split and gallery under `rankings/` (Fig. 4).
     """
-    per_split = [
+    results = [
         evaluate_pair(p, ecfg, device, progress,
                       rankings_dir=out_dir / "rankings" / f"split_{i:02d}" if out_dir else None,
                       num_rankings=visualize)
         for i, p in enumerate(pairs)
     ]
-    table = summarize(per_split, ecfg.rfd_lambda)
-    md = to_markdown(table, len(pairs))
-    if len(pairs) > 1 and ecfg.rfd_lambda in per_split[0][next(iter(per_split[0]))]:
+    per_split = [rep for r in results for rep in r.repeats]
+    table = summarize(per_split)
+    md = to_markdown(table, len(per_split))
+    rfd_rows = [label for label in per_split[0][next(iter(per_split[0]))] if label != "B-F"]
+    if len(per_split) > 1 and rfd_rows:
         md += "\n" + "\n".join(
-            f"- {GALLERY_TITLES.get(mode, mode)}: {paired_r1_gain(per_split, mode, ecfg.rfd_lambda)}"
-            for mode in per_split[0]) + "\n"
+            f"- {GALLERY_TITLES.get(mode, mode)}: {paired_gain(per_split, mode, label, metric)}"
+            for mode in per_split[0] for label in rfd_rows[:1] + rfd_rows[-1:]
+            for metric in ("r1", "mAP")) + "\n"
+    chosen = [r.chosen for r in results if r.chosen]
+    if chosen:
+        md += "\n" + "\n".join(
+            f"- λ chosen on validation ids, {GALLERY_TITLES.get(mode, mode)}: "
+            + ", ".join(f"{c[mode]['lambda']:g}" for c in chosen) for mode in chosen[0]) + "\n"
     if out_dir is not None:
-        per_split_json = [
-            {mode: {str(lam): r.to_dict() for lam, r in res.items()} for mode, res in s.items()}
-            for s in per_split
-        ]
-        payload = {"splits": [str(p.bf) for p in pairs], "summary": table,
+        per_split_json = [{mode: {label: r.to_dict() for label, r in res.items()}
+                           for mode, res in s.items()} for s in per_split]
+        payload = {"splits": [str(p.bf) for p in pairs], "repeats": ecfg.repeats,
+                   "settings": settings or {"eval": dataclasses.asdict(ecfg)},
+                   "chosen_lambda": [r.chosen for r in results], "summary": table,
                    "per_split": per_split_json}
         atomic_write_text(out_dir / "results.json", json.dumps(payload, indent=1))
         atomic_write_text(out_dir / "results.md", md)
-        if len(pairs) > 1:
-            plot_r1_per_split(per_split, ecfg.rfd_lambda, out_dir)
+        if len(per_split) > 1:
+            plot_r1_per_split(per_split, Method(ecfg.rfd_form, ecfg.rfd_lambda).label, out_dir)
     return table, md
 
 
-def plot_r1_per_split(
-    per_split: list[dict[str, dict[float, RankResult]]], rfd_lambda: float, out_dir: Path
-) -> None:
+def plot_r1_per_split(per_split: list[SplitResult], rfd_label: str, out_dir: Path) -> None:
     """Fig. 5: rank-1 of B-F and B-F+RFD on every split, one picture per gallery."""
     for mode, results in per_split[0].items():
-        bf = [100.0 * s[mode][0.0].r1 for s in per_split]
-        rfd = [100.0 * s[mode][rfd_lambda].r1 for s in per_split] if rfd_lambda in results else None
+        bf = [100.0 * s[mode]["B-F"].r1 for s in per_split]
+        rfd = [100.0 * s[mode][rfd_label].r1 for s in per_split] if rfd_label in results else None
         plot_split_r1(bf, rfd, out_dir / f"r1_per_split_{mode}.png",
                       title=GALLERY_TITLES.get(mode, mode))

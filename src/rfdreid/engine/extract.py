@@ -2,7 +2,7 @@
 
 Why a cache: evaluating B-F, B-F+RFD and a lambda sweep, or re-running an evaluation,
 reuses the same query/gallery features; the key (checkpoint identity, protocol hash,
-subset, flip, input size) makes a stale cache impossible to hit.
+records, flip, normalisation, input size) makes a stale cache impossible to hit.
 """
 
 from __future__ import annotations
@@ -23,20 +23,19 @@ from rfdreid.data.transforms import build_transform
 from rfdreid.engine.checkpoint import TrainedModel
 from rfdreid.fileio import atomic_write
 from rfdreid.models import build_model
+from rfdreid.models.test_embedding import TestEmbedding
 
 
 def build_inference_model(
-    trained: TrainedModel, device: torch.device | str = "cpu", normalize: bool | None = None
-) -> nn.Module:
-    """Rebuild the network stored in a checkpoint, in eval mode.
-
-    normalize: L2-normalise the embedding (default: the checkpoint's eval.normalize).
-    """
+    trained: TrainedModel, device: torch.device | str = "cpu", *, flip: bool = True,
+    normalize: bool = True,
+) -> TestEmbedding:
+    """Rebuild the network stored in a checkpoint, in eval mode, wrapped in the test-time
+    embedding (mirror sum, then L2 norm; see :mod:`rfdreid.models.test_embedding`)."""
     # The checkpoint holds every weight: never re-read ImageNet files at inference.
     model = build_model(replace(trained.config.model, pretrained=None), trained.num_classes)
     model.load_state_dict(trained.model_state)
-    model.normalize = trained.config.eval.normalize if normalize is None else normalize
-    return model.to(device).eval()
+    return TestEmbedding(model, flip=flip, normalize=normalize).to(device).eval()
 
 
 @torch.inference_mode()
@@ -48,27 +47,20 @@ def extract_features(
     width: int,
     interpolation: str,
     batch_size: int = 64,
-    flip: bool = False,
     workers: int = 0,
     device: torch.device | str = "cpu",
     desc: str = "extract",
     progress: bool = True,
 ) -> torch.Tensor:
-    """Embed `records` (degraded as each record says). Returns [N, D] float32 on CPU.
-
-    flip: average the embeddings of each image and its mirror image.
-    """
+    """Embed `records` (degraded as each record says) with `model`, usually the
+    :class:`TestEmbedding` of :func:`build_inference_model`. Returns [N, D] float32 on CPU."""
     dataset = ReIDImageDataset(
         list(records), build_transform(height, width, train=False), interpolation, train=False
     )
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers)
     chunks = []
     for images, *_ in tqdm(loader, desc=desc, disable=not progress, unit="batch", leave=False):
-        images = images.to(device)
-        feats = model(images)
-        if flip:
-            feats = (feats + model(images.flip(-1))) / 2
-        chunks.append(feats.float().cpu())
+        chunks.append(model(images.to(device)).float().cpu())
     if not chunks:
         return torch.empty(0, 0)
     return torch.cat(chunks)

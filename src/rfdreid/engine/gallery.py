@@ -5,7 +5,8 @@ cache remembers, per checkpoint, the features of every file with its size and mt
 re-run embeds nothing, and after files are added or changed only those are embedded
 (removed files simply drop out).
 
-Cache file: `<cache_dir>/<key>.pt`, key = checkpoint digest + gallery folder, holding
+Cache file: `<cache_dir>/<key>.pt`, key = checkpoint digest + gallery folder + the test
+feature's flip / normalisation settings, holding
 `{"files": [(name, size, mtime_ns), ...], "features": [N, D]}`.
 """
 
@@ -26,8 +27,10 @@ from rfdreid.engine.checkpoint import TrainedModel
 from rfdreid.engine.extract import FeatureCache, extract_features
 from rfdreid.errors import ReIDError
 from rfdreid.fileio import atomic_write
+from rfdreid.models.test_embedding import TestEmbedding
 from rfdreid.evaluation.distance import (
     DEFAULT_LAMBDA,
+    DEFAULT_RFD_FORM,
     cosine_similarity,
     euclidean_distance,
     rfd_distance,
@@ -54,14 +57,15 @@ class Features:
 
 
 def feature_distance(
-    query: Features, gallery: Features, rfd_lambda: float = DEFAULT_LAMBDA
+    query: Features, gallery: Features, rfd_lambda: float = DEFAULT_LAMBDA,
+    rfd_form: str = DEFAULT_RFD_FORM,
 ) -> torch.Tensor:
-    """[Q, G] distance, smaller = more alike: eq. 8 `D_f - lam * D_r` when both sides carry
-    B-R features, the Euclidean B-F distance D_f otherwise."""
+    """[Q, G] distance, smaller = more alike: eq. 8 (:func:`rfd_distance`, either form) when
+    both sides carry B-R features, the Euclidean B-F distance D_f otherwise."""
     d_f = euclidean_distance(query.f, gallery.f)
     if query.r is None or gallery.r is None:
         return d_f
-    return rfd_distance(d_f, cosine_similarity(query.r, gallery.r), rfd_lambda)
+    return rfd_distance(d_f, cosine_similarity(query.r, gallery.r), rfd_lambda, rfd_form)
 
 
 def person_id(path: str | Path) -> int | None:
@@ -111,7 +115,7 @@ def _save_cache(path: Path, keys: list[FileKey], features: torch.Tensor) -> None
 
 def embed_gallery(
     trained: TrainedModel,
-    net: nn.Module,
+    net: TestEmbedding,
     folder: Path,
     paths: Sequence[Path],
     cache_dir: Path,
@@ -126,7 +130,8 @@ def embed_gallery(
     cache is rewritten only when the set of files changed.
     """
     d = trained.config.data
-    cache_path = cache_dir / f"{FeatureCache.key(trained.digest(), folder.resolve())}.pt"
+    key = FeatureCache.key(trained.digest(), folder.resolve(), net.flip, net.normalize)
+    cache_path = cache_dir / f"{key}.pt"
     cached = _load_cache(cache_path)
     keys = [_file_key(p) for p in paths]
     missing = [(p, k) for p, k in zip(paths, keys) if k not in cached]

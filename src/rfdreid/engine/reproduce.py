@@ -43,19 +43,25 @@ RECIPES: dict[str, Recipe] = {
 def reproduce(
     name: str, root: Path, out: Path, overrides: list[str] | None = None,
     interpolation: str = "bicubic", seed: int = 0, splits: list[int] | None = None,
+    val_ids: int = 0,
 ) -> str:
-    """Prepare the protocol(s), train B-F and B-R per split, evaluate; returns Markdown."""
+    """Prepare the protocol(s), train B-F and B-R per split, evaluate; returns Markdown.
+
+    val_ids > 0 holds that many training ids out of training and chooses RFD's λ on them
+    (from the sweep's grid), reported beside the paper's fixed λ.
+    """
     if name not in RECIPES:
         raise ReIDError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
     recipe = RECIPES[name]
     protocols = prepare(recipe.dataset, root, out / "prepared", seed=seed,
-                        interpolation=interpolation)
+                        interpolation=interpolation, val_ids=val_ids)
     if splits is not None:
         if recipe.dataset != "caviar":
             raise ReIDError(f"--splits applies to the CAVIAR recipes; {name} has one split")
         protocols = [p for p in protocols if int(p.stem.split("_")[-1]) in splits]
     all_overrides = [*recipe.overrides, *(overrides or [])]
-    ecfg = load_config(recipe.bf_preset, [*all_overrides,
+    selection = [f"eval.select_lambda={LAMBDA_SWEEP}"] if val_ids else []
+    ecfg = load_config(recipe.bf_preset, [*all_overrides, *selection,
                                           f"eval.lambda_sweep={LAMBDA_SWEEP}"]).eval
     return run_experiment(protocols, out / "runs", recipe.bf_preset, recipe.br_preset, ecfg,
                           all_overrides)

@@ -10,11 +10,12 @@ Q x G matmul. For retrieval, a faiss index returns the top-k directly:
 
 RFD (eq. 8) needs the resolution similarity D_r of every pair, which no index over the
 identity features knows. :func:`search_rfd` therefore retrieves a *shortlist* by D_f alone
-and re-ranks it by ``D_f - lam * D_r``. This is an approximation: a gallery image outside the
+and re-ranks it by eq. 8 (either form). This is an approximation: a gallery image outside the
 shortlist can never enter the RFD top-k. It equals the full RFD ranking whenever the
 shortlist contains the true RFD top-k. That is guaranteed when it covers the whole gallery,
-and (for ``lam >= 0``, since D_r <= 1) whenever the shortlist's largest D_f exceeds its k-th
-fused distance by more than ``lam``: no image outside can then get below that.
+and (for ``lam >= 0``) whenever the shortlist's largest D_f exceeds its k-th fused distance
+by more than ``lam`` ("literal": D_r = cos <= 1) or ``2 lam`` ("filter": D_r = 1 - cos <= 2):
+no image outside can then get below that.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ import numpy as np
 import torch
 
 from rfdreid.errors import ReIDError
-from rfdreid.evaluation.distance import DEFAULT_LAMBDA
+from rfdreid.evaluation.distance import (
+    DEFAULT_LAMBDA,
+    DEFAULT_RFD_FORM,
+    check_rfd_form,
+    l2_normalise,
+    rfd_distance,
+)
 from rfdreid.evaluation.metrics import ArrayLike, as_numpy
 
 # Query rows per block when gathering shortlist resolution features ([rows, S, Dr] floats).
@@ -125,8 +132,9 @@ def search_rfd(
     k: int,
     lam: float = DEFAULT_LAMBDA,
     shortlist: int | None = None,
+    form: str = DEFAULT_RFD_FORM,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """RFD top-k: shortlist by D_f from ``index``, re-rank by ``D_f - lam * D_r`` (eq. 8).
+    """RFD top-k: shortlist by D_f from ``index``, re-rank by eq. 8 (:func:`rfd_distance`).
 
     An approximation when the shortlist is smaller than the gallery (see the module doc).
 
@@ -136,12 +144,14 @@ def search_rfd(
         gr: [G, Dr] gallery resolution features (row i = index item i).
         k: results per query. lam: RFD weight (0.1 in the paper).
         shortlist: candidates taken from the index (default ``10 * k``, at most G).
+        form: the reading of eq. 7-8, "literal" or "filter".
 
     Returns:
         ``(fused, indices)``, [Q, k] float32 / int64, best first by the fused distance.
     """
     if index.metric != "l2":
         raise ReIDError("search_rfd needs an 'l2' GalleryIndex: eq. 8 fuses Euclidean D_f")
+    check_rfd_form(form)
     q_res = torch.from_numpy(_float32_rows(qr, "qr"))
     g_res = torch.from_numpy(_float32_rows(gr, "gr"))
     if g_res.shape[0] != index.ntotal or q_res.shape[1] != g_res.shape[1]:
@@ -153,8 +163,7 @@ def search_rfd(
     d_f, idx = index.search(qf, size)
     if q_res.shape[0] != idx.shape[0]:
         raise ReIDError(f"qr has {q_res.shape[0]} rows, qf {idx.shape[0]}")
-    q_res = q_res / q_res.norm(dim=1, keepdim=True).clamp_min(1e-12)
-    g_res = g_res / g_res.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    q_res, g_res = l2_normalise(q_res), l2_normalise(g_res)
 
     found = torch.from_numpy(idx >= 0)
     cand = torch.from_numpy(np.maximum(idx, 0))
@@ -163,7 +172,7 @@ def search_rfd(
     for s in range(0, cand.shape[0], step):
         sl = slice(s, s + step)
         d_r[sl] = torch.einsum("qd,qsd->qs", q_res[sl], g_res[cand[sl]])
-    fused = torch.from_numpy(d_f) - lam * d_r
+    fused = rfd_distance(torch.from_numpy(d_f), d_r, lam, form)
     fused = torch.where(found, fused, torch.full_like(fused, math.inf))
     order = torch.argsort(fused, dim=1, stable=True)[:, :k]
     return fused.gather(1, order).numpy(), np.take_along_axis(idx, order.numpy(), axis=1)

@@ -7,15 +7,14 @@ Layout (ResNet-50 names; MobileNetV2 splits at the same strides)::
 
     shared trunk: stem, layer1, CA, layer2, CA, layer3[0]          (MGN: up to res_conv4_1)
     branch "global": copy of layer3[1:], CA, layer4 (stride 1), CA -> 1 global feature
-    branch "part-2": copy of layer3[1:], CA, layer4 (stride 2), CA -> global + 2 stripes
-    branch "part-3": copy of layer3[1:], CA, layer4 (stride 2), CA -> global + 3 stripes
+    branch "part-2": copy of layer3[1:], CA, layer4 (stride 1), CA -> global + 2 stripes
+    branch "part-3": copy of layer3[1:], CA, layer4 (stride 1), CA -> global + 3 stripes
 
-CA = channel attention after every stage (section 3.3). Stride choice: the paper sets
-stride 1 in the global branch's last down-sampling block, so its map is 2x larger before
-pooling (24x8 at 384x128). MGN instead gives stride 1 to the part branches; the paper says
-nothing about them, so they keep the backbone's stride 2 (12x4 at 384x128), which halves
-their layer4 cost. Pooling is adaptive, so any input size works; at 128x64 the part maps
-are 4x2 and 3 stripes overlap by a row.
+CA = channel attention after every stage (section 3.3). Strides: MGN already runs its part
+branches' last stage at stride 1, and the paper adds it to the global one ("Concerning the
+global module, we modify the stride (stride=1) of last downsampling block"), so every
+branch ends on a 24x8 map at 384x128. Pooling is adaptive, so any input size works; at
+128x64 the maps are 8x4 and 3 stripes overlap by a row.
 
 Every pooled feature is reduced to `embed_dim` (linear + BN + ReLU, as MGN's 1x1 conv) and
 gets its own identity classifier; the triplet loss uses each branch's reduced global feature.
@@ -27,7 +26,6 @@ import copy
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rfdreid.models.attention import stage_attention
@@ -103,8 +101,9 @@ class Branch(nn.Module):
 class ReIDNet(nn.Module):
     """Shared trunk, one global and several part branches, a classifier per feature.
 
-    `forward(x [B, 3, H, W])` returns a :class:`ReIDOutput` in train mode and the embedding
-    [B, feature_dim] (concatenated reduced features, optionally L2-normalised) in eval mode.
+    `forward(x [B, 3, H, W])` returns a :class:`ReIDOutput` in train mode and the raw
+    embedding [B, feature_dim] (concatenated reduced features) in eval mode; the test-time
+    feature (mirror sum, L2 norm) is :func:`rfdreid.engine.extract.test_embedding`.
     """
 
     def __init__(
@@ -116,7 +115,6 @@ class ReIDNet(nn.Module):
         dropout: float = 0.5,
         attention: bool = True,
         se_reduction: int = 16,
-        normalize: bool = False,
     ) -> None:
         super().__init__()
         stem = backbone.stem()
@@ -132,8 +130,7 @@ class ReIDNet(nn.Module):
         self.branches = nn.ModuleList()
         for stripes in [0, *parts]:
             last_stage = copy.deepcopy(stages[3])
-            if stripes == 0:
-                remove_downsampling(last_stage)
+            remove_downsampling(last_stage)
             layers = nn.Sequential(
                 copy.deepcopy(stages[2][1:]), attend(2), last_stage, attend(3)
             )
@@ -147,7 +144,6 @@ class ReIDNet(nn.Module):
         for clf in self.classifiers:
             nn.init.normal_(clf.weight, std=0.001)
             nn.init.zeros_(clf.bias)
-        self.normalize = normalize
         self.pretrained_report: LoadReport | None = None
 
     @property
@@ -161,9 +157,8 @@ class ReIDNet(nn.Module):
         return [branch(shared) for branch in self.branches]
 
     def embed(self, x: Tensor) -> Tensor:
-        """x [B, 3, H, W] -> [B, feature_dim], the retrieval embedding."""
-        features = torch.cat([f for fs in self.branch_features(x) for f in fs], dim=1)
-        return F.normalize(features, dim=1) if self.normalize else features
+        """x [B, 3, H, W] -> [B, feature_dim], the concatenated reduced features."""
+        return torch.cat([f for fs in self.branch_features(x) for f in fs], dim=1)
 
     def forward(self, x: Tensor) -> ReIDOutput | Tensor:
         if not self.training:
