@@ -46,7 +46,7 @@ def test_distance_is_df_without_br_and_rfd_with_it(model, model_f, trained):
     d_r = cosine_similarity(model.embed_resolution(query), model.embed_resolution(gallery))
     rfd = model.distance(query, gallery)
     assert rfd.shape == (2, 4)
-    torch.testing.assert_close(rfd, d_f - 0.1 * d_r)
+    torch.testing.assert_close(rfd, d_f - 0.1 * (1 - d_r))  # the default "filter" form
     torch.testing.assert_close(model.distance(query, gallery, rfd_lambda=0.0), d_f)
     # Precomputed features give the same matrix as images.
     q, g = model.features(query), model.features(gallery)
@@ -78,3 +78,27 @@ def test_user_errors(model_f, trained):
         model_f.embed(np.zeros((8, 4, 3), np.float64))
     with pytest.raises(ReIDError, match="missing.jpg"):
         model_f.embed(trained.images / "missing.jpg")
+
+
+def test_api_evaluation_and_search_embed_an_image_identically(model, trained, tmp_path):
+    """One test feature for the same image, whichever entry point computes it."""
+    from rfdreid.config import EvalConfig
+    from rfdreid.data.records import ImageRecord
+    from rfdreid.engine.checkpoint import read_trained_model
+    from rfdreid.engine.evaluate import _Embedder
+
+    paths = sorted(trained.images.glob("*_1_0.jpg"))[:4]
+    by_api = model.embed(paths)
+    embedder = _Embedder(read_trained_model(trained.bf), "bicubic", EvalConfig(), "cpu", False)
+    by_evaluation = embedder("gallery", [ImageRecord(str(p), 0, 0) for p in paths])
+    gallery = tmp_path / "g"
+    gallery.mkdir()
+    for p in paths:
+        (gallery / p.name).write_bytes(p.read_bytes())
+    _, by_search = model.embed_folder(gallery, cache_dir=tmp_path / "cache")
+    torch.testing.assert_close(by_evaluation, by_api, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(by_search.f, by_api, rtol=1e-4, atol=1e-5)
+    # The default test feature is MGN's: unit length, and not the plain image's embedding.
+    torch.testing.assert_close(by_api.norm(dim=1), torch.ones(len(paths)))
+    plain = ReIDModel.from_checkpoint(trained.bf, flip=False, normalize=False).embed(paths)
+    assert not torch.allclose(plain / plain.norm(dim=1, keepdim=True), by_api, atol=1e-4)

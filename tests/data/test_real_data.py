@@ -33,6 +33,11 @@ def test_caviar_splits(caviar_root: Path) -> None:
         train_ids, test_ids = set(p.meta["train_ids"]), set(p.meta["test_ids"])
         assert len(train_ids) == len(test_ids) == 25 and not train_ids & test_ids
         assert len(p.train) == 500 and len(p.query) == 250
-        assert len(p.galleries["single"]) == 250 and len(p.galleries["multi"]) == 25
+        # Section 4.4 / Figure 4: one HR-camera image per test id; the old whole camera
+        # stays as "single_all".
+        single = p.galleries["single"]
+        assert len(single) == 25 and {r.pid for r in single} == test_ids
+        assert {r.camid for r in single} == {1 - p.meta["query_camera"]}
+        assert len(p.galleries["single_all"]) == 250 and len(p.galleries["multi"]) == 25
     assert len({tuple(p.meta["train_ids"]) for p in splits}) == 10
     assert not {1, 2, 5, 10, 72} & set(splits[0].meta["train_ids"] + splits[0].meta["test_ids"])

@@ -22,7 +22,9 @@ def test_demo_prints_both_galleries_with_and_without_rfd(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     for title in ("single-resolution gallery", "multi-resolution gallery"):
         assert title in proc.stdout
-    assert proc.stdout.count("| B-F |") == 2 and proc.stdout.count("| B-F+RFD |") == 2
+    assert proc.stdout.count("| B-F |") == 2
+    assert proc.stdout.count("| B-F+RFD filter (λ=0.1) |") == 2
+    assert proc.stdout.count("| B-F+RFD literal (λ=0.1) |") == 2
     results = json.loads((tmp_path / "runs" / "eval" / "results.json").read_text())
     assert set(results["summary"]) == {"single", "multi"}
 
@@ -32,7 +34,7 @@ def test_reproduce_caviar_one_split(caviar_root, tmp_path):
                 "--splits", "3", *FAST)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (tmp_path / "runs" / "split_03" / "br" / "checkpoint.pt").is_file()
-    assert "| B-F+RFD (λ=0.5) |" in proc.stdout  # the recipe's λ sweep
+    assert "| B-F+RFD filter (λ=0.5) |" in proc.stdout  # the recipe's λ sweep
     assert len(list((tmp_path / "prepared").glob("split_*.json"))) == 10
 
 

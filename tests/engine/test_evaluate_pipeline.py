@@ -1,4 +1,5 @@
-"""Evaluation driver: both galleries, B-F and B-F+RFD rows, cached features, CLI errors."""
+"""Evaluation driver: both galleries, B-F and B-F+RFD rows (both forms), cached features,
+λ chosen on validation ids only, MLR repeats, CLI errors."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ from tiny import TINY_OVERRIDES
 
 @pytest.fixture
 def trained_pair(tiny_protocol, tmp_path):
+    return _train_pair(tiny_protocol, tmp_path)
+
+
+def _train_pair(tiny_protocol, tmp_path):
     paths = {}
     for kind, task in (("bf", "id"), ("br", "resolution")):
         cfg = load_config(None, [*TINY_OVERRIDES, "train.iterations=2", f"train.task={task}",
@@ -26,14 +31,15 @@ def trained_pair(tiny_protocol, tmp_path):
 
 
 def test_tables_for_both_galleries_and_cache(trained_pair, tmp_path, monkeypatch):
-    ecfg = EvalConfig(lambda_sweep=[0.5])
+    ecfg = EvalConfig(lambda_sweep=[0.5], rfd_form="filter")
     table, md = evaluate.evaluate_runs([trained_pair], ecfg, out_dir=tmp_path / "eval",
                                        progress=False)
     assert set(table) == {"single", "multi"}
-    assert list(table["multi"]) == ["B-F", "B-F+RFD", "B-F+RFD (λ=0.5)"]
+    assert list(table["multi"]) == ["B-F", "B-F+RFD filter (λ=0.1)", "B-F+RFD filter (λ=0.5)",
+                                    "B-F+RFD literal (λ=0.1)"]
     for row in table["single"].values():
         assert 0 <= row["r1"]["mean"] <= row["r5"]["mean"] <= row["r10"]["mean"] <= 100
-    assert "| B-F+RFD |" in md
+    assert "| B-F+RFD filter (λ=0.1) |" in md
     assert (tmp_path / "eval" / "results.json").is_file()
 
     def no_extraction(*a, **k):
@@ -47,7 +53,7 @@ def test_tables_for_both_galleries_and_cache(trained_pair, tmp_path, monkeypatch
 def test_without_br_only_bf_row(trained_pair):
     res = evaluate.evaluate_pair(evaluate.RunPair(bf=trained_pair.bf), EvalConfig(),
                                  progress=False)
-    assert list(res["single"]) == [0.0]
+    assert [list(r["single"]) for r in res.repeats] == [["B-F"]] and res.chosen is None
 
 
 def test_cli_swapped_checkpoints_one_line_error(trained_pair):
@@ -67,8 +73,9 @@ def test_gallery_specific_queries_are_used(trained_pair, tiny_protocol):
     p = Protocol.load(tiny_protocol)
     replace(p, gallery_queries={"multi": p.query[:2]}).save(tiny_protocol)
     res = evaluate.evaluate_pair(trained_pair, EvalConfig(), progress=False)
-    assert res["multi"][0.0].num_valid_queries == 2
-    assert res["single"][0.0].num_valid_queries == len(p.query)
+    (split,) = res.repeats
+    assert split["multi"]["B-F"].num_valid_queries == 2
+    assert split["single"]["B-F"].num_valid_queries == len(p.query)
 
 
 def test_paired_gain_and_sign_test():
@@ -79,9 +86,72 @@ def test_paired_gain_and_sign_test():
     def split(bf_r1, rfd_r1):
         def res(r1):
             return RankResult(cmc=np.array([r1] * 10), mAP=r1, mINP=r1, num_valid_queries=1)
-        return {"multi": {0.0: res(bf_r1), 0.1: res(rfd_r1)}}
+        return {"multi": {"B-F": res(bf_r1), "RFD": res(rfd_r1)}}
 
     splits = [split(0.5, 0.6)] * 6 + [split(0.5, 0.4)]
-    line = evaluate.paired_r1_gain(splits, "multi", 0.1)
+    line = evaluate.paired_gain(splits, "multi", "RFD")
     # gains: six +10, one -10 -> mean +7.1; two-sided sign test p = 2 * (1 + 7) / 128
-    assert "+7.1" in line and "better on 6, worse on 1 of 7" in line and "p = 0.12" in line
+    assert "+7.1" in line and "better on 6, worse on 1 of 7" in line and "p = 0.125" in line
+    assert "p = 0.016" in evaluate.paired_gain([split(0.5, 0.6)] * 7, "multi", "RFD")
+
+
+def test_select_lambda_reads_validation_ids_only(tmp_path, monkeypatch):
+    """λ is chosen on held-out training ids: no test identity is embedded while choosing."""
+    from rfdreid.data.prepare import prepare
+    from rfdreid.data.records import Protocol
+    from rfdreid.data.synthetic import generate_synthetic
+
+    root = generate_synthetic(tmp_path / "synthetic", num_train_ids=8, num_test_ids=4,
+                              num_cameras=2, images_per_id_per_camera=2)
+    [path] = prepare("synthetic", root, tmp_path / "prepared", val_ids=3)
+    protocol = Protocol.load(path)
+    val_pids, test_pids = protocol.val_pids(), {r.pid for r in protocol.query}
+    assert len(val_pids) == 3 and not val_pids & test_pids
+    assert protocol.num_train_pids == 5  # the held-out ids are not trained on
+    pair = _train_pair(path, tmp_path)
+    seen: list[set[int]] = []
+    real_call = evaluate._Embedder.__call__
+
+    def spy(self, subset, records):
+        seen.append({r.pid for r in records})
+        return real_call(self, subset, records)
+
+    monkeypatch.setattr(evaluate._Embedder, "__call__", spy)
+    ecfg = EvalConfig(select_lambda=[0.2, 0.5])
+    features = evaluate._PairFeatures(
+        evaluate._Embedder(evaluate.read_trained_model(pair.bf), protocol.interpolation,
+                           ecfg, "cpu", False),
+        evaluate._Embedder(evaluate.read_trained_model(pair.br), protocol.interpolation,
+                           ecfg, "cpu", False))
+    chosen = evaluate.select_lambda(protocol, features, ecfg)
+    assert seen and all(pids <= val_pids for pids in seen)
+    assert set(chosen) == set(protocol.galleries)
+    assert all(c["lambda"] in (0.0, 0.2, 0.5) for c in chosen.values())
+    # The chosen λ becomes its own row of the test table.
+    res = evaluate.evaluate_pair(pair, ecfg, progress=False)
+    assert "B-F+RFD filter (λ chosen on validation)" in res.repeats[0]["multi"]
+
+
+def test_select_lambda_without_validation_is_one_clear_error(trained_pair):
+    with pytest.raises(evaluate.ReIDError, match="--val-ids"):
+        evaluate.evaluate_pair(trained_pair, EvalConfig(select_lambda=[0.1]), progress=False)
+
+
+def test_repeats_redraw_queries_and_average(trained_pair, tiny_protocol):
+    from dataclasses import replace
+
+    from rfdreid.data.protocols import redraw_degradation
+    from rfdreid.data.records import Protocol
+
+    with pytest.raises(evaluate.ReIDError, match="MLR"):  # the tiny set is not marked MLR
+        evaluate.evaluate_pair(trained_pair, EvalConfig(repeats=2), progress=False)
+    p = replace(Protocol.load(tiny_protocol), meta={"protocol": "mlr"})
+    p.save(tiny_protocol)
+    again = redraw_degradation(p, 1)
+    assert [r.path for r in again.query] == [r.path for r in p.query]
+    assert [r.factor for r in again.query] != [r.factor for r in p.query]
+    assert {r.factor for r in again.query} <= {2, 3, 4}
+    assert again.galleries["single"] == p.galleries["single"]  # the HR gallery stays HR
+    assert redraw_degradation(p, 1) == again  # seeded
+    table, md = evaluate.evaluate_runs([trained_pair], EvalConfig(repeats=3), progress=False)
+    assert "(mean ± std over 3 splits)" in md

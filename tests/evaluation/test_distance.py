@@ -43,29 +43,51 @@ def test_cosine_is_eq7() -> None:
     assert cosine_similarity(torch.zeros(1, 8), gr).abs().max() == 0  # no NaN on zero rows
 
 
-def test_rfd_lambda_zero_is_bf() -> None:
-    d_f, d_r = torch.rand(4, 6), torch.rand(4, 6)
-    assert torch.equal(rfd_distance(d_f, d_r, 0.0), d_f)
-    torch.testing.assert_close(rfd_distance(d_f, d_r), d_f - 0.1 * d_r)  # paper default 0.1
+def test_rfd_forms_on_hand_made_numbers() -> None:
+    """literal: D = D_f - lam * cos; filter: D = D_f - lam * (1 - cos). Worked by hand."""
+    d_f = torch.tensor([[1.0, 2.0]])
+    cos = torch.tensor([[1.0, -0.5]])
+    assert torch.equal(rfd_distance(d_f, cos, 0.1, "literal"), torch.tensor([[0.9, 2.05]]))
+    # filter: 1.0 - 0.1 * 0 = 1.0 ; 2.0 - 0.1 * 1.5 = 1.85
+    torch.testing.assert_close(rfd_distance(d_f, cos, 0.1, "filter"), torch.tensor([[1.0, 1.85]]))
+    for form in ("literal", "filter"):
+        assert torch.equal(rfd_distance(d_f, cos, 0.0, form), d_f)
+    with pytest.raises(ReIDError, match="literal, filter"):
+        rfd_distance(d_f, cos, 0.1, "cosine")
 
 
-def test_rfd_flips_rank1() -> None:
+def test_default_is_the_filter_reading_with_the_papers_lambda() -> None:
+    d_f, cos = torch.rand(4, 6), torch.rand(4, 6) * 2 - 1
+    torch.testing.assert_close(rfd_distance(d_f, cos), d_f - 0.1 * (1 - cos))
+
+
+def test_the_two_forms_rank_in_opposite_directions() -> None:
     """A query (pid 1, cam 0) and two gallery images in camera 1.
 
     g0 is another person (pid 2) at another resolution; g1 is the same person at the query's
     resolution. By identity features g0 is slightly closer (D_f 1.00 < 1.05): B-F puts the
-    wrong person first. Resolution similarity: D_r(q, g0) = 0, D_r(q, g1) = 1. With lam = 0.1
-    (eq. 8): g0 -> 1.00 - 0 = 1.00, g1 -> 1.05 - 0.1 = 0.95, so RFD gets rank-1 right.
+    wrong person first. Resolution cosine: cos(q, g0) = 0, cos(q, g1) = 1.
+    literal, lam = 0.1: g0 -> 1.00 - 0 = 1.00, g1 -> 1.05 - 0.1 = 0.95: same resolution
+    pulled closer, rank-1 right. filter: g0 -> 1.00 - 0.1 = 0.90, g1 -> 1.05 - 0 = 1.05:
+    same resolution pushed away, rank-1 stays wrong.
     """
     qf = torch.tensor([[0.0, 0.0]])
     gf = torch.tensor([[1.0, 0.0], [0.0, 1.05]])  # D_f: g0 1.00 (wrong pid), g1 1.05 (match)
     qr = torch.tensor([[1.0, 0.0]])
     gr = torch.tensor([[0.0, 1.0], [1.0, 0.0]])  # D_r: g0 0 (other resolution), g1 1 (same)
     labels = (np.array([1]), np.array([2, 1]), np.array([0]), np.array([1, 1]))
-    res = evaluate_features(qf, gf, *labels, qr=qr, gr=gr, lambdas=(0.0, 0.1), max_rank=2)
+    res = evaluate_features(qf, gf, *labels, qr=qr, gr=gr, lambdas=(0.0, 0.1), max_rank=2,
+                            form="literal")
     assert res[0.0].r1 == 0.0  # B-F: 1.00 < 1.05, the wrong person first
-    assert res[0.1].r1 == 1.0  # RFD: g0 1.00 - 0 = 1.00 > g1 1.05 - 0.1 = 0.95
+    assert res[0.1].r1 == 1.0  # literal: g0 1.00 - 0 = 1.00 > g1 1.05 - 0.1 = 0.95
     assert res[0.1].mAP == 1.0 and res[0.0].mAP == 0.5
+    flt = evaluate_features(qf, gf, *labels, qr=qr, gr=gr, lambdas=(0.1,), max_rank=2,
+                            form="filter")
+    assert flt[0.1].r1 == 0.0  # filter: g0 0.90 < g1 1.05
+    # Penalising resolution similarity helps when the impostor shares the resolution.
+    gr_swapped = gr.flip(0)
+    assert evaluate_features(qf, gf, *labels, qr=qr, gr=gr_swapped, lambdas=(0.1,),
+                             max_rank=2, form="filter")[0.1].r1 == 1.0
 
 
 @pytest.mark.parametrize("chunk_size", [1, 7, 40, 1000])

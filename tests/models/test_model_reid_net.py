@@ -7,6 +7,7 @@ import torch
 
 from rfdreid.config import ModelConfig
 from rfdreid.losses import ReIDLoss
+from rfdreid.models.test_embedding import TestEmbedding
 from rfdreid.models import ReIDNet, ReIDOutput, build_model
 from rfdreid.models.attention import ChannelAttention
 
@@ -57,15 +58,15 @@ def test_a_few_adam_steps_lower_the_loss(backbone: str) -> None:
 
 @pytest.mark.parametrize("backbone", ["resnet18", "mobilenetv2"])
 @pytest.mark.parametrize("size", [(384, 128), (128, 64)])
-def test_global_branch_keeps_twice_the_resolution(backbone: str, size: tuple[int, int]) -> None:
+def test_every_branch_ends_at_stride_16(backbone: str, size: tuple[int, int]) -> None:
+    """MGN part branches and the paper's global branch: last stage at stride 1."""
     model = small_model(backbone).eval()
     with torch.no_grad():
         shared = model.shared(torch.randn(1, 3, *size))
         maps = [branch.feature_map(shared) for branch in model.branches]
         emb = model(torch.randn(1, 3, *size))
     h, w = size
-    assert maps[0].shape[-2:] == (h // 16, w // 16)  # global branch: stride 1 in stage 4
-    assert all(m.shape[-2:] == (h // 32, w // 32) for m in maps[1:])  # part branches: stride 2
+    assert all(m.shape[-2:] == (h // 16, w // 16) for m in maps)  # 24x8 at 384x128
     assert emb.shape == (1, model.feature_dim)
 
 
@@ -86,8 +87,7 @@ def test_attention_after_every_stage_and_ablation() -> None:
 
 
 def test_eval_forward_exports_and_runs_channels_last() -> None:
-    model = small_model().eval()
-    model.normalize = True
+    model = TestEmbedding(small_model()).eval()
     x = torch.randn(2, 3, 128, 64)
     with torch.no_grad():
         ref = model(x)
@@ -106,3 +106,18 @@ def test_stripe_pool_equals_adaptive_pooling(h):
     for n in (2, 3):
         expected = torch.nn.functional.adaptive_avg_pool2d(x, (n, 1)).flatten(2)
         torch.testing.assert_close(StripePool(n)(x), expected)
+
+
+def test_test_embedding_is_normalised_sum_of_image_and_mirror() -> None:
+    """Oracle: the raw network on the image and on its mirror, summed, then unit length."""
+    net = small_model().eval()
+    x = torch.randn(3, 3, 64, 32)
+    with torch.no_grad():
+        raw, mirror = net(x), net(torch.flip(x, dims=[3]))
+        expected = (raw + mirror) / (raw + mirror).norm(dim=1, keepdim=True)
+        got = TestEmbedding(net)(x)
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
+        assert not torch.allclose(got, raw / raw.norm(dim=1, keepdim=True), atol=1e-4)
+        torch.testing.assert_close(TestEmbedding(net, flip=False, normalize=False)(x), raw)
+        unnormalised = TestEmbedding(net, normalize=False)(x)
+        torch.testing.assert_close(unnormalised, raw + mirror, rtol=1e-5, atol=1e-5)
