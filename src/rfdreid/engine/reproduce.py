@@ -48,8 +48,8 @@ def reproduce(
     if name not in RECIPES:
         raise ReIDError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
     recipe = RECIPES[name]
-    protocols = prepare(recipe.dataset, root, out / "prepared", seed=seed,
-                        interpolation=interpolation)
+    protocols = list(prepare(recipe.dataset, root, out / "prepared", seed=seed,
+                             interpolation=interpolation))
     if splits is not None:
         if recipe.dataset != "caviar":
             raise ReIDError(f"--splits applies to the CAVIAR recipes; {name} has one split")
