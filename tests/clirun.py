@@ -75,3 +75,10 @@ def cli_runner(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPat
         return CliResult(code, *capsys.readouterr())
 
     return run
+
+
+def train_args(protocol: Path, out: Path, *overrides: str) -> list[str]:
+    """`rfdreid train` arguments for the tiny model on `protocol` into `out`."""
+    sets = [*TINY_OVERRIDES, *overrides]
+    return ["train", "--protocol", protocol, "--out", out,
+            *[a for o in sets for a in ("--set", o)]]

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from clirun import CliResult, Trained, cli_runner, train_tiny_pair
-from tiny import TINY_OVERRIDES
 
 
 @pytest.fixture(scope="package")
@@ -30,9 +29,3 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 
     return checked
 
-
-def train_args(protocol: Path, out: Path, *overrides: str) -> list[str]:
-    """`rfdreid train` arguments for the tiny model on `protocol` into `out`."""
-    sets = [*TINY_OVERRIDES, *overrides]
-    return ["train", "--protocol", protocol, "--out", out,
-            *[a for o in sets for a in ("--set", o)]]

@@ -336,6 +336,9 @@ def train_loop(run: _Run, progress: bool, ctx: DistContext) -> Path:
             if ctx.is_main and iteration % cfg.train.checkpoint_every == 0 \
                     and iteration < run.total:
                 _save(run, iteration)
+    except BaseException:
+        bar.leave = False  # the error, not a half-drawn bar, is the last thing shown
+        raise
     finally:
         bar.close()
         if log:
