@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from rfdreid.api import ReIDModel
+
 from clirun import CliResult, Trained, cli_runner, train_tiny_pair
 
 
@@ -29,3 +31,8 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 
     return checked
 
+
+
+@pytest.fixture(scope="package")
+def model(trained: Trained) -> ReIDModel:
+    return ReIDModel.from_checkpoint(trained.bf, trained.br)
