@@ -11,6 +11,7 @@ import pytest
 from rfdreid.api import ReIDModel
 
 from clirun import CliResult, Trained, cli_runner, train_tiny_pair
+from data.conftest import fake_caviar, fake_market, jpeg  # noqa: F401  (fake datasets)
 
 
 @pytest.fixture(scope="package")
