@@ -44,7 +44,7 @@ ImageInput = str | Path | Image.Image | np.ndarray | torch.Tensor
 Images = ImageInput | Sequence[ImageInput]
 """One image or a sequence of them (a [N, 3, H, W] tensor is a sequence too)."""
 
-__all__ = ["Features", "Hit", "ImageInput", "Images", "ReIDModel", "to_pil"]
+__all__ = ["Features", "Hit", "ImageInput", "Images", "ReIDModel", "SearchResult", "to_pil"]
 
 
 def to_pil(image: ImageInput) -> Image.Image:
@@ -81,6 +81,15 @@ class Hit:
     rank: int
     path: Path
     distance: float
+
+
+class SearchResult(list[Hit]):
+    """The ranked hits of a search; `skipped` lists gallery files that could not be read
+    (only with skip_bad=True)."""
+
+    def __init__(self, hits: list[Hit], skipped: list[Path]) -> None:
+        super().__init__(hits)
+        self.skipped = skipped
 
 
 class ReIDModel:
@@ -154,40 +163,44 @@ class ReIDModel:
 
     def embed_folder(
         self, folder: str | Path, cache_dir: str | Path | None = None,
-        batch_size: int = 64, progress: bool = False,
+        batch_size: int = 64, progress: bool = False, skip_bad: bool = False,
     ) -> tuple[list[Path], Features]:
         """Embed the images directly inside `folder` (sorted by name), with a cache.
 
         cache_dir: where features are kept between calls (default `<folder>/.rfdreid-cache`);
-        only new or changed files are embedded again.
+        only new or changed files are embedded again. skip_bad: leave out files that cannot
+        be decoded (the returned paths omit them) instead of raising ReIDError.
         """
         folder = Path(folder)
-        paths = gallery_images(folder)
         cache = Path(cache_dir) if cache_dir else folder / CACHE_DIR_NAME
-
-        def embed_with(trained: TrainedModel, net: TestEmbedding) -> torch.Tensor:
-            return embed_gallery(trained, net, folder, paths, cache, batch_size=batch_size,
-                                 device=self.device, progress=progress)
-
-        f = embed_with(self.bf, self.feature_net)
-        r = embed_with(self.br, self.resolution_net) if self.br and self.resolution_net else None
+        paths, f = embed_gallery(self.bf, self.feature_net, folder, gallery_images(folder),
+                                 cache, batch_size=batch_size, device=self.device,
+                                 progress=progress, skip_bad=skip_bad)
+        r = None
+        if self.br and self.resolution_net:
+            _, r = embed_gallery(self.br, self.resolution_net, folder, paths, cache,
+                                 batch_size=batch_size, device=self.device, progress=progress)
         return paths, Features(f, r)
 
     def search(
         self, query: ImageInput, folder: str | Path, top_k: int = 10,
         rfd_lambda: float = DEFAULT_LAMBDA, cache_dir: str | Path | None = None,
-        progress: bool = False,
-    ) -> list[Hit]:
+        progress: bool = False, skip_bad: bool = False,
+    ) -> SearchResult:
         """The `top_k` gallery files of `folder` closest to one query image.
 
         A query file that lies in the gallery folder itself is left out of its ranking.
+        skip_bad: unreadable gallery files are left out and listed in `.skipped`.
         """
         if len(_as_list(query)) != 1:
             raise ReIDError("search takes one query image")
         q = self.features(query)  # first: an unreadable query fails before the gallery work
-        paths, gallery = self.embed_folder(folder, cache_dir, progress=progress)
+        paths, gallery = self.embed_folder(folder, cache_dir, progress=progress,
+                                           skip_bad=skip_bad)
+        skipped = sorted(set(gallery_images(Path(folder))) - set(paths))
         dist = feature_distance(q, gallery, rfd_lambda, self.rfd_form)[0]
         itself = Path(query).resolve() if isinstance(query, (str, Path)) else None
         ranked = [i for i in torch.argsort(dist, stable=True).tolist()
                   if paths[i].resolve() != itself][:top_k]
-        return [Hit(n, paths[i], float(dist[i])) for n, i in enumerate(ranked, start=1)]
+        hits = [Hit(n, paths[i], float(dist[i])) for n, i in enumerate(ranked, start=1)]
+        return SearchResult(hits, skipped)

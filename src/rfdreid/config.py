@@ -8,6 +8,7 @@ new file.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -122,6 +123,9 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         if str(value).lower() in ("0", "false", "no", "off"):
             return False
         raise ReIDError(f"{where}: expected true/false, got {value!r}")
+    if tp is int and (isinstance(value, bool) or (isinstance(value, float)
+                                                  and not value.is_integer())):
+        raise ReIDError(f"{where}: expected a whole number, got {value!r}")
     try:
         return tp(value)
     except (TypeError, ValueError):
@@ -170,13 +174,14 @@ def load_config(
         _apply(cfg, preset_data(preset), str(resolve_preset(preset)))
     if overrides:
         _apply(cfg, parse_overrides(overrides), "override")
+    validate(cfg)
     return cfg
 
 
 def preset_data(preset: str | Path) -> dict[str, Any]:
     """The sections a preset states, as a nested mapping (values not yet typed)."""
     path = resolve_preset(preset)
-    data = yaml.safe_load(path.read_text()) or {}
+    data = read_yaml(path) or {}
     if not isinstance(data, dict):
         raise ReIDError(f"{path}: a preset must be a mapping of sections")
     return data
@@ -208,11 +213,88 @@ def resolve_eval_config(
     return cfg.eval, sources
 
 
-def config_from_dict(d: dict[str, Any]) -> ExperimentConfig:
+def config_from_dict(d: dict[str, Any], where: str = "stored config") -> ExperimentConfig:
     """Rebuild a config (e.g. one stored in a checkpoint) through the same typed path."""
     cfg = ExperimentConfig()
-    _apply(cfg, d, "stored config")
+    _apply(cfg, d, where)
+    validate(cfg, where)
     return cfg
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file; a syntax error (tabs, bad indentation) names the file and line."""
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or type(e).__name__
+        raise ReIDError(f"{path}{line}: invalid YAML ({problem})") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ReIDError(f"cannot read {path} ({e})") from None
+
+
+def _positive(v: Any) -> bool:
+    return v > 0
+
+
+def _non_negative(v: Any) -> bool:
+    return v >= 0
+
+
+def _probability(v: Any) -> bool:
+    return 0 <= v <= 1
+
+
+# key -> (accepts the value?, the rule shown to the user). Floats must also be finite.
+_RULES: dict[str, tuple[Any, str]] = {
+    "data.height": (_positive, "> 0"),
+    "data.width": (_positive, "> 0"),
+    "data.flip_p": (_probability, "in [0, 1]"),
+    "data.erasing_p": (_probability, "in [0, 1]"),
+    "data.workers": (_non_negative, ">= 0"),
+    "data.cache_size": (_non_negative, ">= 0"),
+    "model.width_mult": (_positive, "> 0"),
+    "model.se_reduction": (_positive, "> 0"),
+    "model.parts": (lambda v: all(p > 0 for p in v), "a list of stripe counts > 0"),
+    "model.embed_dim": (_positive, "> 0"),
+    "model.dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "train.task": (lambda v: v in ("id", "resolution"), "'id' or 'resolution'"),
+    "train.iterations": (lambda v: v is None or v > 0, "> 0 (or null for the paper's schedule)"),
+    "train.lr": (_positive, "> 0"),
+    "train.weight_decay": (_non_negative, ">= 0"),
+    "train.beta1": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "train.lr_decay_at": (lambda v: 0 < v <= 1, "in (0, 1]"),
+    "train.num_ids": (_positive, "> 0"),
+    "train.num_instances": (_positive, "> 0"),
+    "train.per_resolution": (_positive, "> 0"),
+    "train.margin": (_non_negative, ">= 0"),
+    "train.label_smoothing": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "train.seed": (_non_negative, ">= 0"),
+    "train.checkpoint_every": (_positive, "> 0"),
+    "train.log_every": (_positive, "> 0"),
+    "eval.rfd_lambda": (lambda v: True, "a finite number"),
+    "eval.lambda_sweep": (lambda v: True, "a list of finite numbers"),
+    "eval.batch_size": (_positive, "> 0"),
+    "eval.max_rank": (_positive, "> 0"),
+}
+
+
+def _finite(value: Any) -> bool:
+    values = value if isinstance(value, list) else [value]
+    return all(math.isfinite(v) for v in values if isinstance(v, float))
+
+
+def validate(cfg: ExperimentConfig, where: str = "config") -> None:
+    """Refuse out-of-range values (height 0, lr -1 or NaN, iterations 0, ...) with one line
+    naming the key and value, before anything is built or written."""
+    for key, (accepts, rule) in _RULES.items():
+        section, name = key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if not _finite(value):
+            raise ReIDError(f"{where}: {key}={value!r} is invalid; it must be a finite number")
+        if not accepts(value):
+            raise ReIDError(f"{where}: {key}={value!r} is invalid; it must be {rule}")
 
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"

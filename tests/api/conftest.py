@@ -3,39 +3,19 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from rfdreid.api import ReIDModel
-from rfdreid.cli.main import main
-from rfdreid.config import load_config
-from rfdreid.engine.trainer import train
 
-from tiny import TINY_OVERRIDES, make_tiny_protocol
-
-
-@dataclass(frozen=True)
-class Trained:
-    protocol: Path
-    bf: Path
-    br: Path
-    images: Path  # the protocol's JPEGs, named <pid>_<cam>_<k>.jpg
+from clirun import CliResult, Trained, cli_runner, train_tiny_pair
 
 
 @pytest.fixture(scope="package")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
-    root = tmp_path_factory.mktemp("trained")
-    protocol = make_tiny_protocol(root)
-    paths = {}
-    for kind, task in (("bf", "id"), ("br", "resolution")):
-        cfg = load_config(None, [*TINY_OVERRIDES, "train.iterations=2", f"train.task={task}",
-                                 f"data.protocol={protocol}", f"train.out_dir={root / kind}"])
-        paths[kind] = train(cfg, progress=False)
-    return Trained(protocol, paths["bf"], paths["br"], root / "imgs")
+    return train_tiny_pair(tmp_path_factory.mktemp("trained"))
 
 
 @pytest.fixture(scope="package")
@@ -61,39 +41,8 @@ def market_gallery(trained: Trained, tmp_path: Path) -> Path:
     return folder
 
 
-@dataclass(frozen=True)
-class CliResult:
-    code: int
-    out: str
-    err: str
-
-    def assert_one_line_error(self, *fragments: str) -> None:
-        """Exit code 1 and a single `error: ...` line on stderr holding every fragment.
-
-        Lines are read as a terminal shows them: a progress bar erased with `\r` is gone.
-        """
-        assert self.code == 1, self.out + self.err
-        shown = [line.rsplit("\r", 1)[-1] for line in self.err.split("\n")]
-        lines = [line for line in shown if line.strip()]
-        assert len(lines) == 1 and lines[0].startswith("error: "), self.err
-        for fragment in fragments:
-            assert fragment in lines[0], lines[0]
-
-
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> Callable[..., CliResult]:
-    """Run `rfdreid ARGS...` in-process, as the installed command does, from a temporary
-    working folder so that default outputs (ranking.png) never land in the repository."""
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args: object) -> CliResult:
-        monkeypatch.setattr(sys, "argv", ["rfdreid", *map(str, args)])
-        try:
-            main()
-            code = 0
-        except SystemExit as e:
-            code = int(e.code or 0)
-        return CliResult(code, *capsys.readouterr())
-
-    return run
+    """Run `rfdreid ARGS...` in-process from a temporary working folder."""
+    return cli_runner(capsys, monkeypatch, tmp_path)

@@ -42,7 +42,7 @@ def test_prepare_caviar_one_split(fake_caviar: Callable, tmp_path: Path) -> None
     paths = prepare("caviar", fake_caviar(two_cam=4, one_cam=1), tmp_path / "cav", split=3,
                     protocol="single")
     assert [p.name for p in paths] == ["split_03.json"]
-    p = Protocol.load(paths[0])
+    p = Protocol.load(next(iter(paths)))
     assert p.split == 3 and list(p.galleries) == ["single"] and len(p.meta["res_bin_edges"]) == 6
 
 

@@ -23,9 +23,9 @@ def export(
     out: Annotated[Optional[Path], typer.Option(
         help="Output file (default: the checkpoint's name with .onnx).")] = None,
     height: Annotated[Optional[int], typer.Option(
-        help="Input height (default: the checkpoint's data.height).")] = None,
+        min=1, help="Input height (default: the checkpoint's data.height).")] = None,
     width: Annotated[Optional[int], typer.Option(
-        help="Input width (default: the checkpoint's data.width).")] = None,
+        min=1, help="Input width (default: the checkpoint's data.width).")] = None,
 ) -> None:
     """Export the eval-mode network (dynamic batch axis) and verify it with onnxruntime."""
     from rfdreid.engine.checkpoint import read_trained_model

@@ -51,6 +51,8 @@ def prepare(
     val_ids: int = typer.Option(
         0, min=0, help="hold this many training ids out as a validation set "
         "(evaluate --select-lambda chooses RFD's λ there)"),
+    check_images: bool = typer.Option(
+        False, help="decode every image (in parallel) to find damaged files before training"),
 ) -> None:
     """Build the seeded MLR (or CAVIAR) protocol of a dataset and write it to OUT.
 
@@ -59,9 +61,9 @@ def prepare(
       rfdreid prepare --dataset market1501 --root data/Market-1501-v15.09.15 --out prepared/mlr-market1501
       rfdreid prepare --dataset caviar --root data/CAVIAR4REID --out prepared/caviar --split 0
     """
-    paths = prepare_protocols(dataset, root, out, protocol, split, seed, interpolation,
-                              materialize, pseudo_labels, val_ids)
-    protocols = {p.name: Protocol.load(p) for p in paths}
+    written = prepare_protocols(dataset, root, out, protocol, split, seed, interpolation,
+                                materialize, pseudo_labels, check_images, val_ids)
+    protocols = {path.name: p for path, p in written.items()}
     console = Console()
     console.print(summary_table(protocols))
     for name, p in protocols.items():
@@ -70,4 +72,4 @@ def prepare(
             edges = ", ".join(f"{e:.0f}" for e in bin_edges)
             console.print(f"{name}: LR query camera {p.meta['query_camera']}, "
                           f"pixel-count bin edges [{edges}]")
-    console.print(f"wrote {len(paths)} protocol file(s) to {out}")
+    console.print(f"wrote {len(protocols)} protocol file(s) to {out}")

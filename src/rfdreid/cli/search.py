@@ -35,6 +35,8 @@ def search(
     cache_dir: Annotated[Optional[Path], typer.Option(
         help="Where gallery features are cached (default: GALLERY/.rfdreid-cache).")] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
+    skip_bad: Annotated[bool, typer.Option(
+        help="Leave out gallery files that cannot be read, and list them.")] = False,
 ) -> None:
     """Find the gallery images closest to QUERY (B-F, or B-F+RFD with --br).
 
@@ -48,7 +50,7 @@ def search(
     model = ReIDModel.from_checkpoint(checkpoint, br, device=device, flip=flip,
                                       normalize=normalize, rfd_form=rfd_form)
     hits = model.search(query, gallery, top_k=top_k, rfd_lambda=rfd_lambda,
-                        cache_dir=cache_dir, progress=True)
+                        cache_dir=cache_dir, progress=True, skip_bad=skip_bad)
     pids = [person_id(p) for p in (query, *(h.path for h in hits))]
     matches = None if None in pids else [pid == pids[0] for pid in pids[1:]]
     method = f"B-F+RFD {rfd_form} (λ={rfd_lambda:g})" if br else "B-F"
@@ -57,6 +59,9 @@ def search(
     for i, hit in enumerate(hits):
         mark = ("yes" if matches[i] else "no") if matches else ""
         typer.echo(f"{hit.rank:>4}  {hit.distance:9.4f}  {mark:5}  {hit.path.name}")
+    if hits.skipped:
+        typer.echo(f"skipped {len(hits.skipped)} unreadable gallery file(s): "
+                   f"{', '.join(p.name for p in hits.skipped)}", err=True)
     if out is not None:
         draw_ranking(query, [h.path for h in hits], matches, [h.distance for h in hits], out)
         typer.echo(f"ranking picture written to {out}")

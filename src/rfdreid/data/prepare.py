@@ -1,20 +1,27 @@
 """Reader + protocol -> protocol files (and optionally degraded images) on disk.
 
 Why a Python function beside the CLI: the demo, the tests and the CLI share one code
-path. Everything is validated and built first, then written to a temporary folder next
-to `out` and moved in at the end, so an error never leaves half an output.
+path. Everything is validated and built first, then written to a fresh temporary folder
+next to `out` that replaces `out` as a whole at the end, so an error never leaves half an
+output and no file of an earlier run (another split, old images) survives beside the new
+protocol.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from rfdreid.data.datasets import DATASETS
 from tqdm import tqdm
 
 from rfdreid.data.degrade import load_as_seen
+from rfdreid.data.images import read_image
 from rfdreid.data.protocols import (
     CAVIAR_GALLERY_MODES,
     CAVIAR_SPLITS,
@@ -28,6 +35,32 @@ from rfdreid.errors import ReIDError
 
 # "both" = every gallery the dataset's protocol defines (CAVIAR adds "single_all").
 PROTOCOL_CHOICES = ("single", "multi", "single_all", "both")
+# What prepare writes into --out; anything else there is the user's and is never replaced.
+_OUTPUT_NAME = re.compile(r"protocol\.json|split_\d\d\.json|images")
+
+
+def _decode_error(path: str) -> str | None:
+    """The error of decoding one image fully, or None (runs in a worker process)."""
+    try:
+        read_image(path)
+    except ReIDError as e:
+        return str(e)
+    return None
+
+
+def check_images(paths: list[str], progress: bool = True) -> None:
+    """Decode every image in parallel, so damage past the header (which reading the
+    sizes misses) is found now, not hours into training. ReIDError lists the bad files."""
+    workers = min(len(paths) // 64 + 1, os.cpu_count() or 1)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        errors = list(tqdm(pool.map(_decode_error, paths, chunksize=32), total=len(paths),
+                           desc="check images", unit="img", disable=not progress,
+                           leave=False))
+    bad = [(p, e) for p, e in zip(paths, errors) if e is not None]
+    if bad:
+        names = ", ".join(Path(p).name for p, _ in bad[:5]) + (", ..." if len(bad) > 5 else "")
+        raise ReIDError(f"{len(bad)} of {len(paths)} images cannot be decoded ({names}); "
+                        f"first: {bad[0][1]}")
 
 
 def build_protocols(
@@ -39,14 +72,20 @@ def build_protocols(
     interpolation: str = "bicubic",
     pseudo_labels: str = "uniform",
     val_ids: int = 0,
+    decode_all: bool = False,
 ) -> dict[str, Protocol]:
     """File name -> Protocol: {"protocol.json": ...} or {"split_KK.json": ...} (CAVIAR).
 
     val_ids: training identities held out as a validation set (for `--select-lambda`).
+    decode_all: decode every image (check_images) instead of reading headers only.
     """
     if protocol not in PROTOCOL_CHOICES:
         raise ReIDError(f"unknown gallery protocol {protocol!r}; choose {', '.join(PROTOCOL_CHOICES)}")
+    if seed < 0:
+        raise ReIDError(f"--seed must be 0 or more, got {seed}")
     raw = DATASETS.get(dataset)(Path(root))
+    if decode_all:
+        check_images(sorted(raw.sizes))
     if raw.family == "real":
         if split is not None and not 0 <= split < CAVIAR_SPLITS:
             raise ReIDError(f"--split must be in 0..{CAVIAR_SPLITS - 1}, got {split}")
@@ -76,19 +115,38 @@ def materialize(protocol: Protocol, folder: Path) -> None:
             img.save(folder / name / file, quality=95)
 
 
-def _move_into(tmp: Path, out: Path) -> None:
-    """Move every entry of tmp into out, replacing entries of the same name."""
+def _check_out(out: Path) -> None:
+    """`out` must be absent, or a folder holding only earlier prepare outputs."""
     if not out.exists():
-        os.replace(tmp, out)
         return
     if not out.is_dir():
         raise ReIDError(f"--out {out} exists and is not a folder")
-    for entry in tmp.iterdir():
-        target = out / entry.name
-        if target.is_dir():
-            shutil.rmtree(target)
-        os.replace(entry, target)
-    tmp.rmdir()
+    foreign = sorted(p.name for p in out.iterdir() if not _OUTPUT_NAME.fullmatch(p.name))
+    if foreign:
+        raise ReIDError(f"--out {out} holds files prepare did not write ({', '.join(foreign[:3])}"
+                        f"{', ...' if len(foreign) > 3 else ''}); choose a new or empty folder")
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Replace `out` by `tmp` as a whole (two renames), then delete the old output."""
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    old = temp_dir_beside(out)
+    os.replace(out, old)  # renaming a folder onto an empty folder replaces it
+    os.replace(tmp, out)
+    shutil.rmtree(old)
+
+
+@contextmanager
+def _os_errors_as_user_errors(out: Path) -> Iterator[None]:
+    """A folder that cannot be read or written (permissions, full disk) in one line."""
+    try:
+        yield
+    except OSError as e:
+        where = e.filename or out
+        raise ReIDError(f"cannot access {where}: {e.strerror or e}; check the permissions "
+                        "(and free space) of --root, --out and its parent folder") from None
 
 
 def prepare(
@@ -101,35 +159,41 @@ def prepare(
     interpolation: str = "bicubic",
     materialize_images: bool = False,
     pseudo_labels: str = "uniform",
+    decode_all: bool = False,
     val_ids: int = 0,
-) -> list[Path]:
-    """Read `dataset` at `root`, build its protocol(s), write them under `out`.
+) -> dict[Path, Protocol]:
+    """Read `dataset` at `root`, build its protocol(s), write them to the folder `out`.
 
-    Returns the written protocol files: [out/protocol.json] for market1501, dukemtmc,
-    synthetic and folder; [out/split_00.json, ..., out/split_09.json] (or the one of
-    `split`) for caviar. materialize_images also writes the degraded images under
-    out/images/ (out/images/split_KK/ for caviar). For synthetic, root is generated when
-    missing or empty. pseudo_labels: "uniform" (the paper's equal-width pixel-count bins)
-    or "quantile" (equally filled bins), for caviar. val_ids: training identities held out
-    as the protocol's validation set (RFD's lambda is chosen there, never on test ids).
+    Returns {written file: protocol}: out/protocol.json for market1501, dukemtmc,
+    synthetic and folder; out/split_00.json ... out/split_09.json (or the one of `split`)
+    for caviar. `out` is replaced as a whole: files of an earlier prepare there are gone.
+    materialize_images also writes the degraded images under out/images/
+    (out/images/split_KK/ for caviar). For synthetic, root is generated when missing or
+    empty. pseudo_labels: "uniform" (the paper's equal-width pixel-count bins) or
+    "quantile" (equally filled bins), for caviar. decode_all: decode every image first.
+    val_ids: training identities held out as the protocol's validation set (RFD's lambda
+    is chosen there, never on test ids).
 
     Example::
 
         [path] = prepare("market1501", "data/Market-1501-v15.09.15", "prepared/mlr-market1501")
         protocol = Protocol.load(path)
     """
-    protocols = build_protocols(dataset, root, protocol, split, seed, interpolation,
-                                pseudo_labels, val_ids)
     out = Path(out)
-    tmp = temp_dir_beside(out)
-    try:
-        for name, proto in protocols.items():
-            proto.save(tmp / name)
-            if materialize_images:
-                images = tmp / "images"
-                materialize(proto, images / Path(name).stem if proto.split is not None else images)
-        _move_into(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return [out / name for name in protocols]
+    with _os_errors_as_user_errors(out):
+        _check_out(out)
+        protocols = build_protocols(dataset, root, protocol, split, seed, interpolation,
+                                    pseudo_labels, val_ids=val_ids, decode_all=decode_all)
+        tmp = temp_dir_beside(out)
+        try:
+            for name, proto in protocols.items():
+                proto.save(tmp / name)
+                if materialize_images:
+                    images = tmp / "images"
+                    materialize(proto, images / Path(name).stem if proto.split is not None
+                                else images)
+            _swap_in(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return {out / name: proto for name, proto in protocols.items()}

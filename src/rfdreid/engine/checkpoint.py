@@ -1,18 +1,24 @@
-"""Checkpoints: written atomically, and self-describing so evaluation needs no config.
+"""Checkpoints: written atomically, plain data only, and self-describing.
 
 Why self-describing: a checkpoint carries its experiment config, its kind (B-F or B-R)
 and the number of classes, so `rfdreid evaluate` and `ReIDModel.from_checkpoint` rebuild
 the exact network, and a B-R checkpoint passed where a B-F one is expected is caught.
+
+Why plain data: everything in the file is tensors, numbers, strings, lists and dicts, so
+it loads with `torch.load(weights_only=True)`; a file whose pickle would run code (a
+"malicious checkpoint") is refused before any of it runs.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from rfdreid.config import ExperimentConfig, config_from_dict
 from rfdreid.errors import ReIDError
@@ -27,20 +33,51 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     atomic_write(path, lambda tmp: torch.save({"format": FORMAT, **state}, tmp))
 
 
+def load_plain(path: Path, what: str) -> Any:
+    """torch.load of plain data only; a file that asks to run code, or a torn one, is a
+    one-line ReIDError naming it (`what` says which kind of file it is)."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types for a torn, foreign or unsafe file
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        reason = ("it holds objects that would run code when loaded; refusing to load it"
+                  if "weights only load failed" in first.lower()
+                  else f"{type(e).__name__}: {first}")
+        raise ReIDError(f"{what} {path} cannot be read ({reason})") from None
+
+
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ReIDError(f"checkpoint {path} not found; train one with `rfdreid train`")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:  # torch raises many types for a torn or foreign file
-        raise ReIDError(f"checkpoint {path} cannot be read ({type(e).__name__}: {e})") from None
+    state = load_plain(path, "checkpoint")
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ReIDError(
             f"{path} is not an rfdreid checkpoint; to start from ImageNet weights use "
             "model.pretrained=FILE instead"
         )
     return state
+
+
+def non_finite_tensors(tensors: Mapping[str, torch.Tensor]) -> list[str]:
+    """Names of floating-point tensors holding NaN or inf (a diverged run's weights)."""
+    return [k for k, v in tensors.items()
+            if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+
+
+def load_weights(model: nn.Module, weights: Mapping[str, torch.Tensor], path: Path) -> None:
+    """load_state_dict with a one-line error when the weights do not fit the network
+    (another backbone, embed_dim or number of classes than the config describes)."""
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as e:
+        detail = [line.strip() for line in str(e).splitlines()[1:] if line.strip()]
+        first = detail[0] if detail else str(e).splitlines()[0]
+        raise ReIDError(
+            f"the weights in {path} do not fit the network its config describes ({first}"
+            f"{f' and {len(detail) - 1} more' if len(detail) > 1 else ''}); was the "
+            "architecture (model.*) changed?"
+        ) from None
 
 
 @dataclass
@@ -61,10 +98,20 @@ class TrainedModel:
         return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
+_REQUIRED = {"config": dict, "num_classes": int, "model": dict, "iteration": int}
+
+
 def read_trained_model(path: str | Path, expect_kind: str | None = None) -> TrainedModel:
-    """Load a checkpoint for inference; `expect_kind` ("B-F"/"B-R") guards against swaps."""
+    """Load a checkpoint for inference; `expect_kind` ("B-F"/"B-R") guards against swaps.
+
+    A checkpoint missing a field, or whose weights are NaN/inf, is refused in one line.
+    """
     state = load_checkpoint(path)
-    cfg = config_from_dict(state["config"])
+    for key, tp in _REQUIRED.items():
+        if not isinstance(state.get(key), tp) or isinstance(state.get(key), bool):
+            raise ReIDError(f"checkpoint {path} lacks a valid {key!r} ({tp.__name__}); "
+                            "it was not written by `rfdreid train` or was edited")
+    cfg = config_from_dict(state["config"], where=f"config stored in {path}")
     kind = KINDS[cfg.train.task]
     if expect_kind and kind != expect_kind:
         raise ReIDError(
@@ -72,12 +119,15 @@ def read_trained_model(path: str | Path, expect_kind: str | None = None) -> Trai
             f"{'person ids' if kind == 'B-F' else 'resolution labels'}) but a {expect_kind} "
             "one is needed here"
         )
+    bad = non_finite_tensors(state["model"])
+    if bad:
+        raise ReIDError(f"checkpoint {path} holds non-finite weights ({bad[0]} and "
+                        f"{len(bad) - 1} more); its training diverged, retrain with a lower lr")
     return TrainedModel(
         path=Path(path),
         kind=kind,
         config=cfg,
-        num_classes=int(state["num_classes"]),
+        num_classes=state["num_classes"],
         model_state=state["model"],
-        iteration=int(state["iteration"]),
+        iteration=state["iteration"],
     )
-

@@ -17,6 +17,6 @@ DEMO_BF, DEMO_BR = "demo_bf", "demo_br"
 
 def run_demo(out: Path, overrides: list[str] | None = None, progress: bool = True) -> str:
     """Run the demo into `out`; returns the results table as Markdown."""
-    protocols = prepare("synthetic", root=out / "synthetic", out=out / "prepared", seed=0)
+    protocols = list(prepare("synthetic", root=out / "synthetic", out=out / "prepared", seed=0))
     ecfg = load_config(DEMO_BF, overrides).eval
     return run_experiment(protocols, out / "runs", DEMO_BF, DEMO_BR, ecfg, overrides, progress)

@@ -8,6 +8,7 @@ records, flip, normalisation, input size) makes a stale cache impossible to hit.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +21,8 @@ from tqdm import tqdm
 from rfdreid.data.dataset import ReIDImageDataset
 from rfdreid.data.records import ImageRecord
 from rfdreid.data.transforms import build_transform
-from rfdreid.engine.checkpoint import TrainedModel
+from rfdreid.engine.checkpoint import TrainedModel, load_plain, load_weights
+from rfdreid.errors import ReIDError
 from rfdreid.fileio import atomic_write
 from rfdreid.models import build_model
 from rfdreid.models.test_embedding import TestEmbedding
@@ -34,7 +36,7 @@ def build_inference_model(
     embedding (mirror sum, then L2 norm; see :mod:`rfdreid.models.test_embedding`)."""
     # The checkpoint holds every weight: never re-read ImageNet files at inference.
     model = build_model(replace(trained.config.model, pretrained=None), trained.num_classes)
-    model.load_state_dict(trained.model_state)
+    load_weights(model, trained.model_state, trained.path)
     return TestEmbedding(model, flip=flip, normalize=normalize).to(device).eval()
 
 
@@ -63,7 +65,31 @@ def extract_features(
         chunks.append(model(images.to(device)).float().cpu())
     if not chunks:
         return torch.empty(0, 0)
-    return torch.cat(chunks)
+    return require_finite(torch.cat(chunks), desc)
+
+
+def require_finite(features: torch.Tensor, what: str) -> torch.Tensor:
+    """`features`, or a ReIDError when any is NaN/inf: ranking by NaN is silently wrong."""
+    if not bool(torch.isfinite(features).all()):
+        raise ReIDError(f"{what}: the network produced non-finite (NaN/inf) features; "
+                        "its weights are broken, retrain it")
+    return features
+
+
+def read_cached_features(path: Path) -> object | None:
+    """A feature-cache file's content, or None (with a note naming it) when it is torn,
+    unsafe or holds non-finite values: such a cache is rebuilt, never trusted."""
+    if not path.is_file():
+        return None
+    try:
+        state = load_plain(path, "feature cache")
+        tensors = state["features"] if isinstance(state, dict) else state
+        if not isinstance(tensors, torch.Tensor) or not bool(torch.isfinite(tensors).all()):
+            raise ReIDError(f"feature cache {path} holds no finite feature tensor")
+    except (ReIDError, KeyError) as e:
+        print(f"note: {e}; rebuilding it", file=sys.stderr)
+        return None
+    return state
 
 
 class FeatureCache:
@@ -78,8 +104,9 @@ class FeatureCache:
 
     def get_or_compute(self, key: str, compute: Callable[[], torch.Tensor]) -> torch.Tensor:
         path = self.directory / f"{key}.pt"
-        if path.is_file():
-            return torch.load(path, map_location="cpu")
+        cached = read_cached_features(path)
+        if isinstance(cached, torch.Tensor):
+            return cached
         feats = compute()
         atomic_write(path, lambda tmp: torch.save(feats, tmp))
         return feats

@@ -12,7 +12,6 @@ feature's flip / normalisation settings, holding
 
 from __future__ import annotations
 
-import pickle
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,10 +20,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from rfdreid.data.images import IMAGE_EXTENSIONS, list_images
+from rfdreid.data.images import IMAGE_EXTENSIONS, list_images, read_image
 from rfdreid.data.records import ImageRecord
 from rfdreid.engine.checkpoint import TrainedModel
-from rfdreid.engine.extract import FeatureCache, extract_features
+from rfdreid.engine.extract import FeatureCache, extract_features, read_cached_features
 from rfdreid.errors import ReIDError
 from rfdreid.fileio import atomic_write
 from rfdreid.models.test_embedding import TestEmbedding
@@ -92,14 +91,24 @@ def _file_key(path: Path) -> FileKey:
 
 
 def _load_cache(path: Path) -> dict[FileKey, torch.Tensor]:
-    """{file key: feature [D]} of a cache file; empty when absent or unreadable."""
-    if not path.is_file():
-        return {}
+    """{file key: feature [D]} of a cache file; empty when absent, unreadable or not
+    finite (such a cache is rebuilt, never trusted)."""
+    state = read_cached_features(path)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        return {tuple(k): f for k, f in zip(state["files"], state["features"])}
-    except (OSError, RuntimeError, KeyError, TypeError, pickle.UnpicklingError):
-        return {}  # a torn or foreign cache file is rebuilt, never trusted
+        return {tuple(k): f for k, f in zip(state["files"], state["features"])}  # type: ignore[index]
+    except (KeyError, TypeError):
+        return {}
+
+
+def unreadable_images(paths: Sequence[Path]) -> list[Path]:
+    """The files among `paths` that cannot be decoded (damaged, not images, too large)."""
+    bad = []
+    for path in paths:
+        try:
+            read_image(path)
+        except ReIDError:
+            bad.append(path)
+    return bad
 
 
 def _save_cache(path: Path, keys: list[FileKey], features: torch.Tensor) -> None:
@@ -123,11 +132,14 @@ def embed_gallery(
     batch_size: int = 64,
     device: torch.device | str = "cpu",
     progress: bool = True,
-) -> torch.Tensor:
-    """Features [len(paths), D] of gallery files, embedding only files the cache lacks.
+    skip_bad: bool = False,
+) -> tuple[list[Path], torch.Tensor]:
+    """(embedded paths, features [N, D]) of gallery files, embedding only files the cache
+    lacks.
 
     A file is looked up by (name, size, mtime), so a changed file is embedded again. The
-    cache is rewritten only when the set of files changed.
+    cache is rewritten only when the set of files changed. skip_bad: files that cannot be
+    decoded are left out (the returned paths omit them) instead of stopping the search.
     """
     d = trained.config.data
     key = FeatureCache.key(trained.digest(), folder.resolve(), net.flip, net.normalize)
@@ -135,6 +147,11 @@ def embed_gallery(
     cached = _load_cache(cache_path)
     keys = [_file_key(p) for p in paths]
     missing = [(p, k) for p, k in zip(paths, keys) if k not in cached]
+    if skip_bad and missing:
+        bad = set(unreadable_images([p for p, _ in missing]))
+        keys = [k for p, k in zip(paths, keys) if p not in bad]
+        paths = [p for p in paths if p not in bad]
+        missing = [(p, k) for p, k in missing if p not in bad]
     if missing:
         new = extract_features(
             net, [ImageRecord(str(p), pid=-1, camid=-1) for p, _ in missing],
@@ -143,7 +160,9 @@ def embed_gallery(
             progress=progress,
         )
         cached.update(zip((k for _, k in missing), new))
+    if not keys:
+        raise ReIDError(f"gallery folder {folder} holds no readable images")
     features = torch.stack([cached[k] for k in keys])
     if missing or len(cached) != len(keys):
-        _save_cache(cache_path, keys, features)
-    return features
+        _save_cache(cache_path, list(keys), features)
+    return list(paths), features

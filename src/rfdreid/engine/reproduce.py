@@ -53,8 +53,8 @@ def reproduce(
     if name not in RECIPES:
         raise ReIDError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
     recipe = RECIPES[name]
-    protocols = prepare(recipe.dataset, root, out / "prepared", seed=seed,
-                        interpolation=interpolation, val_ids=val_ids)
+    protocols = list(prepare(recipe.dataset, root, out / "prepared", seed=seed,
+                             interpolation=interpolation, val_ids=val_ids))
     if splits is not None:
         if recipe.dataset != "caviar":
             raise ReIDError(f"--splits applies to the CAVIAR recipes; {name} has one split")

@@ -1,16 +1,26 @@
 """The training loop for B-F (person ids) and B-R (resolution labels).
 
-One readable `train()` with explicit steps: sample, forward, loss terms, backward, step,
-log, checkpoint. Resuming restores model, optimiser, scheduler and the torch RNG, and the
-sampler is a pure function of the iteration, so a resumed run repeats the uninterrupted
-one exactly.
+`train()` is three steps: build the run (network, optimiser, schedule), resume it from
+its checkpoint, loop (sample, forward, loss terms, backward, step, log, checkpoint).
+Resuming restores model, optimiser, scheduler and the torch RNG, and the sampler is a
+pure function of the iteration, so a resumed run repeats the uninterrupted one exactly.
+
+Safety: the run folder is locked while a run writes it; a NaN/inf loss stops the run
+(non-zero exit) and keeps the last good checkpoint; log.csv is only ever appended to or
+replaced atomically, so no kill loses its history.
 """
 
 from __future__ import annotations
 
 import csv
+import math
+import sys
 import time
+from collections import Counter
+from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -22,17 +32,30 @@ from rfdreid.config import ExperimentConfig
 from rfdreid.data.dataset import ReIDImageDataset
 from rfdreid.data.records import Protocol
 from rfdreid.data.transforms import build_transform
-from rfdreid.engine.checkpoint import load_checkpoint, save_checkpoint
+from rfdreid.engine.checkpoint import (
+    load_checkpoint,
+    load_weights,
+    non_finite_tensors,
+    save_checkpoint,
+)
 from rfdreid.engine.distributed import DistContext, cleanup_distributed, init_distributed
+from rfdreid.engine.runlock import run_lock
 from rfdreid.engine.samplers import GroupedBatchSampler
 from rfdreid.engine.seeding import seed_everything
 from rfdreid.errors import ReIDError
+from rfdreid.fileio import atomic_write_text
 from rfdreid.losses import ReIDLoss
 from rfdreid.models import build_model
 
 CHECKPOINT_NAME = "checkpoint.pt"
 LOG_COLUMNS = ["iteration", "lr", "loss", "id", "triplet", "images_per_s"]
 PAPER_ITERS_PER_ID = 500  # section 4.1: 500 x number of identities
+# Config keys a resumed run may change (schedule, logging, I/O); any other change would
+# make the resumed run a different experiment than its checkpoint.
+RESUMABLE_KEYS = frozenset({
+    "train.lr", "train.iterations", "train.checkpoint_every", "train.log_every",
+    "train.out_dir", "data.protocol", "data.workers", "data.cache_size",
+})
 
 
 def schedule_length(cfg: ExperimentConfig, protocol: Protocol) -> int:
@@ -90,23 +113,65 @@ def train(cfg: ExperimentConfig, resume: bool = False, progress: bool = True) ->
         cleanup_distributed()
 
 
+@dataclass
+class _Run:
+    """Everything the loop needs, built once from the config."""
+
+    cfg: ExperimentConfig
+    protocol: Protocol
+    total: int
+    num_classes: int
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.MultiStepLR
+    ckpt_path: Path
+    start: int = 0
+    changes: tuple[str, ...] = ()  # config changes applied on resume, recorded in the file
+
+
 def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext) -> Path:
     out = Path(cfg.train.out_dir)
-    ckpt_path = out / CHECKPOINT_NAME
-    if ckpt_path.exists() and not resume:
-        raise ReIDError(
-            f"{ckpt_path} exists; pass --resume to continue it or choose another train.out_dir"
-        )
     if not cfg.data.protocol:
         raise ReIDError("no protocol file: pass --protocol FILE (written by `rfdreid prepare`) "
                         "or set data.protocol in the preset")
     protocol = Protocol.load(cfg.data.protocol)
     if not protocol.train:
         raise ReIDError(f"protocol {cfg.data.protocol} has an empty training set")
+    with run_lock(out) if ctx.is_main else nullcontext():
+        ckpt_path = out / CHECKPOINT_NAME
+        if ckpt_path.exists() and not resume:
+            raise ReIDError(
+                f"{ckpt_path} exists; pass --resume to continue it or choose another "
+                "train.out_dir"
+            )
+        if ctx.is_main:
+            _remove_stale_temp_files(out)
+        run = build_run(cfg, protocol, ckpt_path, ctx)
+        if resume and ckpt_path.exists():
+            resume_run(run)
+        if run.start >= run.total:  # finished: leave the file (and caches keyed on it) alone
+            return ckpt_path
+        return train_loop(run, progress, ctx)
+
+
+def _remove_stale_temp_files(out: Path) -> None:
+    """Delete temp files of writes a killed run left (`.checkpoint.pt.*` are ~30 MB each)."""
+    for name in (CHECKPOINT_NAME, "log.csv", "config.yaml"):
+        for tmp in out.glob(f".{name}.*"):
+            tmp.unlink(missing_ok=True)
+
+
+def _milestone(cfg: ExperimentConfig, total: int) -> int:
+    """The iteration at which lr is divided by 10."""
+    return max(1, int(total * cfg.train.lr_decay_at))
+
+
+def build_run(cfg: ExperimentConfig, protocol: Protocol, ckpt_path: Path,
+              ctx: DistContext) -> _Run:
+    """A fresh network, Adam and its step schedule, seeded by the config."""
     total = schedule_length(cfg, protocol)
     num_classes = num_classes_for(cfg, protocol)
     seed_everything(cfg.train.seed)
-
     model = build_model(cfg.model, num_classes).to(ctx.device)
     optimizer = torch.optim.Adam(
         model.parameters(),
@@ -115,41 +180,119 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
         weight_decay=cfg.train.weight_decay,
     )
     scheduler = torch.optim.lr_scheduler.MultiStepLR(
-        optimizer, milestones=[max(1, int(total * cfg.train.lr_decay_at))], gamma=0.1
+        optimizer, milestones=[_milestone(cfg, total)], gamma=0.1
     )
-    start = 0
-    if resume and ckpt_path.exists():
-        state = load_checkpoint(ckpt_path)
-        if state["protocol"] != protocol.train_fingerprint():
-            raise ReIDError(
-                f"{ckpt_path} was trained on another training set than {cfg.data.protocol}; "
-                "resume with the same protocol file or start a new train.out_dir"
-            )
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["torch_rng"])
-        if torch.cuda.is_available() and state.get("cuda_rng"):
-            torch.cuda.set_rng_state_all(state["cuda_rng"])
-        start = int(state["iteration"])
-        if start >= total:  # finished: leave the file (and feature caches keyed on it) alone
-            return ckpt_path
-    if ctx.world_size > 1:
-        net: nn.Module = DistributedDataParallel(model)
-    else:
-        net = model
+    return _Run(cfg, protocol, total, num_classes, model, optimizer, scheduler, ckpt_path)
 
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            flat.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            flat[f"{prefix}{k}"] = v
+    return flat
+
+
+def config_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """{dotted key: (old, new)} for every value that differs between two config dicts."""
+    a, b = _flatten(old), _flatten(new)
+    return {k: (a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)}
+
+
+def resume_run(run: _Run) -> None:
+    """Restore weights, optimiser, schedule and RNG from the run's checkpoint.
+
+    Schedule and logging values changed with --set (RESUMABLE_KEYS) are applied and
+    recorded; any other config change is refused with a one-line diff.
+    """
+    path, cfg = run.ckpt_path, run.cfg
+    state = load_checkpoint(path)
+    if state.get("protocol") != run.protocol.train_fingerprint():
+        raise ReIDError(
+            f"{path} was trained on another training set than {cfg.data.protocol}; "
+            "resume with the same protocol file or start a new train.out_dir"
+        )
+    changes = config_changes(state["config"], cfg.to_dict())
+    refused = {k: v for k, v in changes.items() if k not in RESUMABLE_KEYS
+               and not k.startswith("eval.")}
+    if refused:
+        diff = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in refused.items())
+        raise ReIDError(
+            f"--resume: {path} was trained with another config ({diff}); only "
+            f"{', '.join(sorted(RESUMABLE_KEYS))} may change on resume; start a new "
+            "train.out_dir instead"
+        )
+    load_weights(run.model, state["model"], path)
+    run.optimizer.load_state_dict(state["optimizer"])
+    run.scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["torch_rng"])
+    if torch.cuda.is_available() and state.get("cuda_rng"):
+        torch.cuda.set_rng_state_all(state["cuda_rng"])
+    run.start = int(state["iteration"])
+    if "train.lr" in changes or "train.iterations" in changes:
+        _set_schedule(run)
+    applied = tuple(f"{k} {a!r} -> {b!r} at iteration {run.start}"
+                    for k, (a, b) in changes.items() if k.startswith("train."))
+    run.changes = (*state.get("resume_changes", ()), *applied)
+    for change in applied:
+        print(f"resume: applying {change}", file=sys.stderr)
+
+
+def _set_schedule(run: _Run) -> None:
+    """Re-derive lr and its decay step from the (changed) train.lr / iterations."""
+    lr, sched = run.cfg.train.lr, run.scheduler
+    milestone = _milestone(run.cfg, run.total)
+    current = lr * sched.gamma if run.start >= milestone else lr
+    sched.milestones = Counter([milestone])
+    sched.base_lrs = [lr] * len(run.optimizer.param_groups)
+    for group in run.optimizer.param_groups:
+        group["initial_lr"], group["lr"] = lr, current
+    sched._last_lr = [current] * len(run.optimizer.param_groups)
+
+
+def _save(run: _Run, iteration: int) -> None:
+    """Write the checkpoint; weights that went NaN/inf are never saved over a good one."""
+    bad = non_finite_tensors(run.model.state_dict())
+    if bad:
+        raise _diverged(run, iteration, f"weights became non-finite ({bad[0]})")
+    save_checkpoint(run.ckpt_path, {
+        "config": run.cfg.to_dict(),
+        "num_classes": run.num_classes,
+        "iteration": iteration,
+        "protocol": run.protocol.train_fingerprint(),
+        "resume_changes": list(run.changes),
+        "model": run.model.state_dict(),
+        "optimizer": run.optimizer.state_dict(),
+        "scheduler": run.scheduler.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    })
+
+
+def _diverged(run: _Run, iteration: int, what: str) -> ReIDError:
+    kept = (f"the last good checkpoint {run.ckpt_path} is kept"
+            if run.ckpt_path.exists() else "no checkpoint was written")
+    return ReIDError(f"training diverged: {what} at iteration {iteration}; {kept}; "
+                     f"lower train.lr (now {run.cfg.train.lr:g})")
+
+
+def train_loop(run: _Run, progress: bool, ctx: DistContext) -> Path:
+    """Train from run.start to run.total, logging and checkpointing; returns the file."""
+    cfg, out = run.cfg, run.ckpt_path.parent
+    net: nn.Module = DistributedDataParallel(run.model) if ctx.world_size > 1 else run.model
     dataset = ReIDImageDataset(
-        protocol.train,
+        run.protocol.train,
         build_transform(
             cfg.data.height, cfg.data.width, train=True,
             flip_p=cfg.data.flip_p, erasing_p=cfg.data.erasing_p,
         ),
-        interpolation=protocol.interpolation,
+        interpolation=run.protocol.interpolation,
         train=True,
         cache_size=cfg.data.cache_size,
     )
-    sampler = build_sampler(cfg, protocol, start, total, ctx.rank)
+    sampler = build_sampler(cfg, run.protocol, run.start, run.total, ctx.rank)
     loader = DataLoader(
         dataset,
         batch_sampler=sampler,
@@ -162,66 +305,72 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
     )
     loss_fn = ReIDLoss(margin=cfg.train.margin, label_smoothing=cfg.train.label_smoothing)
 
-    def checkpoint(iteration: int) -> None:
-        if ctx.is_main:
-            save_checkpoint(ckpt_path, {
-                "config": cfg.to_dict(),
-                "num_classes": num_classes,
-                "iteration": iteration,
-                "protocol": protocol.train_fingerprint(),
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "torch_rng": torch.get_rng_state(),
-                "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            })
-
     if ctx.is_main:
-        out.mkdir(parents=True, exist_ok=True)
         cfg.dump(out / "config.yaml")
-    log = _CsvLog(out / "log.csv", resume_at=start) if ctx.is_main else None
+    log = CsvLog(out / "log.csv", resume_at=run.start) if ctx.is_main else None
     bar = tqdm(
-        total=total, initial=start, disable=not (progress and ctx.is_main),
+        total=run.total, initial=run.start, disable=not (progress and ctx.is_main),
         desc=f"train {'B-F' if cfg.train.task == 'id' else 'B-R'}", unit="it", dynamic_ncols=True,
     )
     net.train()
     tick, seen = time.perf_counter(), 0
-    iteration = start
-    for iteration, (images, pids, _camids, res_labels, _idx) in enumerate(loader, start=start + 1):
-        targets = pids if cfg.train.task == "id" else res_labels
-        terms = _train_step(
-            net, loss_fn, optimizer, images.to(ctx.device), targets.to(ctx.device)
-        )
-        scheduler.step()
-        seen += images.shape[0]
-        bar.update(1)
-        if iteration % cfg.train.log_every == 0 or iteration == total:
-            rate = seen * ctx.world_size / max(time.perf_counter() - tick, 1e-9)
-            bar.set_postfix({k: f"{v:.3f}" for k, v in terms.items()} | {"img/s": f"{rate:.0f}"})
-            if log:
-                log.write(iteration, optimizer.param_groups[0]["lr"], terms, rate)
-            tick, seen = time.perf_counter(), 0
-        if iteration % cfg.train.checkpoint_every == 0 and iteration < total:
-            checkpoint(iteration)
-    bar.close()
-    if log:
-        log.close()
-    checkpoint(iteration)
-    return ckpt_path
+    iteration = run.start
+    try:
+        for iteration, (images, pids, _camids, res_labels, _idx) in enumerate(
+                loader, start=run.start + 1):
+            targets = pids if cfg.train.task == "id" else res_labels
+            terms = _train_step(
+                net, loss_fn, run.optimizer, images.to(ctx.device), targets.to(ctx.device)
+            )
+            if not math.isfinite(terms["total"]):
+                raise _diverged(run, iteration, f"the loss is {terms['total']}")
+            run.scheduler.step()
+            seen += images.shape[0]
+            bar.update(1)
+            if iteration % cfg.train.log_every == 0 or iteration == run.total:
+                rate = seen * ctx.world_size / max(time.perf_counter() - tick, 1e-9)
+                bar.set_postfix({k: f"{v:.3f}" for k, v in terms.items()} | {"img/s": f"{rate:.0f}"})
+                if log:
+                    log.write(iteration, run.optimizer.param_groups[0]["lr"], terms, rate)
+                tick, seen = time.perf_counter(), 0
+            if ctx.is_main and iteration % cfg.train.checkpoint_every == 0 \
+                    and iteration < run.total:
+                _save(run, iteration)
+    except BaseException:
+        bar.leave = False  # the error, not a half-drawn bar, is the last thing shown
+        raise
+    finally:
+        bar.close()
+        if log:
+            log.close()
+    if ctx.is_main:
+        _save(run, iteration)
+    return run.ckpt_path
 
 
-class _CsvLog:
-    """One row per log interval. A resumed run keeps the rows up to its checkpoint and
-    drops those logged after it (they are about to be trained again)."""
+def _read_log_rows(path: Path) -> list[list[str]]:
+    """The well-formed data rows of a log.csv; blank, torn or junk lines are skipped."""
+    if not path.exists():
+        return []
+    with path.open(newline="", errors="replace") as f:
+        return [row for row in csv.reader(f)
+                if len(row) == len(LOG_COLUMNS) and row[0].isdigit()]
+
+
+class CsvLog:
+    """One row per log interval, appended and flushed as it is logged.
+
+    A resumed run keeps the rows up to its checkpoint and drops those logged after it
+    (they are about to be trained again); that rewrite is atomic, so a kill at any moment
+    leaves the old history or the new one, never an empty file.
+    """
 
     def __init__(self, path: Path, resume_at: int) -> None:
-        kept: list[list[str]] = []
-        if resume_at > 0 and path.exists():
-            with path.open(newline="") as f:
-                kept = [row for row in list(csv.reader(f))[1:] if int(row[0]) <= resume_at]
-        self.file = path.open("w", newline="")
-        self.writer = csv.writer(self.file)
-        self.writer.writerows([LOG_COLUMNS, *kept])
+        kept = [r for r in _read_log_rows(path) if int(r[0]) <= resume_at] if resume_at else []
+        lines = [",".join(LOG_COLUMNS), *(",".join(r) for r in kept)]
+        atomic_write_text(path, "\n".join(lines) + "\n")
+        self.file = path.open("a", newline="")
+        self.writer = csv.writer(self.file, lineterminator="\n")
 
     def write(self, iteration: int, lr: float, terms: dict[str, float], rate: float) -> None:
         self.writer.writerow([

@@ -50,19 +50,28 @@ DATASETS: Registry[Callable[[Path], RawDataset]] = Registry("dataset")
 
 @dataclass(frozen=True)
 class NamePattern:
-    """A file-name rule: a regex with named groups `pid` and `cam` (1-based camera)."""
+    """A file-name rule: a regex with named groups `pid` and `cam` (1-based camera).
+
+    cameras: how many cameras the dataset has (c1..cN), or None for no upper bound.
+    """
 
     regex: re.Pattern[str]
     rule: str  # shown to users, e.g. "PPPP_cXsY_FFFFFF_NN.jpg"
+    cameras: int | None = None
 
     def parse(self, path: Path) -> tuple[int, int]:
         """(pid, camid 0-based) of a file, or ReIDError naming it and the rule."""
         m = self.regex.fullmatch(path.name)
-        if m is None or int(m["cam"]) < 1:
+        if m is None:
             raise ReIDError(
                 f"file {path} does not follow the naming rule {self.rule}; rename or remove it"
             )
-        return int(m["pid"]), int(m["cam"]) - 1
+        cam = int(m["cam"])
+        if not 1 <= cam <= (self.cameras or cam):
+            allowed = f"c1 to c{self.cameras}" if self.cameras else "c1, c2, ..."
+            raise ReIDError(f"file {path} names camera c{cam}, but this dataset's cameras "
+                            f"are numbered from 1 ({allowed}); rename or remove it")
+        return int(m["pid"]), cam - 1
 
 
 def require_dir(path: Path, layout: str) -> Path:

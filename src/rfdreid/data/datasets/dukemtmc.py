@@ -25,6 +25,7 @@ from rfdreid.data.datasets.market1501 import MARKET_FOLDERS
 DUKE_PATTERN = NamePattern(
     re.compile(r"(?P<pid>\d{4})_c(?P<cam>\d)_f\d{7}\.jpg", re.IGNORECASE),
     "PPPP_cC_fFFFFFFF.jpg",
+    cameras=8,
 )
 
 

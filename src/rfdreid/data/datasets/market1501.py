@@ -27,6 +27,7 @@ MARKET_FOLDERS = {"train": "bounding_box_train", "query": "query", "gallery": "b
 MARKET_PATTERN = NamePattern(
     re.compile(r"(?P<pid>-1|\d{4})_c(?P<cam>\d)s\d_\d{6}_\d{2}\.jpg(\.jpg)?", re.IGNORECASE),
     "PPPP_cXsY_FFFFFF_NN.jpg",
+    cameras=6,
 )
 MARKET_JUNK_PIDS = frozenset({-1})
 

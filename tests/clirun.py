@@ -1,0 +1,84 @@
+"""Running `rfdreid ARGS...` in-process from tests, and a tiny trained B-F / B-R pair.
+
+Shared by tests/api and tests/robustness: both check exit codes and that a user error is
+one `error: ...` line on stderr, and both need a trained pair to search and evaluate.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from rfdreid.cli.main import main
+from rfdreid.config import load_config
+from rfdreid.engine.trainer import train
+
+from tiny import TINY_OVERRIDES, make_tiny_protocol
+
+
+@dataclass(frozen=True)
+class Trained:
+    protocol: Path
+    bf: Path
+    br: Path
+    images: Path  # the protocol's JPEGs, named <pid>_<cam>_<k>.jpg
+
+
+def train_tiny_pair(root: Path) -> Trained:
+    """B-F and B-R trained 2 iterations each on the tiny protocol, under root/{bf,br}."""
+    protocol = make_tiny_protocol(root)
+    paths = {}
+    for kind, task in (("bf", "id"), ("br", "resolution")):
+        cfg = load_config(None, [*TINY_OVERRIDES, "train.iterations=2", f"train.task={task}",
+                                 f"data.protocol={protocol}", f"train.out_dir={root / kind}"])
+        paths[kind] = train(cfg, progress=False)
+    return Trained(protocol, paths["bf"], paths["br"], root / "imgs")
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    def assert_one_line_error(self, *fragments: str) -> None:
+        """Exit code 1 and a single `error: ...` line on stderr holding every fragment.
+
+        Lines are read as a terminal shows them: a progress bar erased with `\\r` is gone.
+        """
+        assert self.code == 1, self.out + self.err
+        shown = [line.rsplit("\r", 1)[-1] for line in self.err.split("\n")]
+        lines = [line for line in shown if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: "), self.err
+        for fragment in fragments:
+            assert fragment in lines[0], lines[0]
+
+
+def cli_runner(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+               workdir: Path) -> Callable[..., CliResult]:
+    """Run `rfdreid ARGS...` in-process, as the installed command does, from `workdir` so
+    that default outputs (ranking.png) never land in the repository. An exception that
+    escapes main() (a traceback for the user) fails the test."""
+    monkeypatch.chdir(workdir)
+
+    def run(*args: object) -> CliResult:
+        monkeypatch.setattr(sys, "argv", ["rfdreid", *map(str, args)])
+        try:
+            main()
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 1
+        return CliResult(code, *capsys.readouterr())
+
+    return run
+
+
+def train_args(protocol: Path, out: Path, *overrides: str) -> list[str]:
+    """`rfdreid train` arguments for the tiny model on `protocol` into `out`."""
+    sets = [*TINY_OVERRIDES, *overrides]
+    return ["train", "--protocol", protocol, "--out", out,
+            *[a for o in sets for a in ("--set", o)]]
