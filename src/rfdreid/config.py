@@ -1,4 +1,4 @@
-"""Experiment configuration: dataclasses, YAML presets in `configs/`, dotted CLI overrides.
+"""Experiment configuration: dataclasses, YAML presets (`rfdreid.presets`), dotted CLI overrides.
 
 Why dataclasses: every value has a type and a default that a reader can see in one place;
 a preset only states what differs, and `--set train.lr=1e-4` changes one value without a
@@ -18,6 +18,7 @@ import yaml
 
 from rfdreid.errors import ReIDError
 from rfdreid.fileio import atomic_write_text
+from rfdreid.presets import preset_chain
 
 
 @dataclass
@@ -158,15 +159,13 @@ def load_config(
 ) -> ExperimentConfig:
     """Build a config from defaults, then a YAML preset, then `section.key=value` overrides.
 
-    `preset` is a path or the name of a file in the repository's `configs/` folder.
+    `preset` is a YAML path or the name of a shipped preset (`rfdreid presets` lists them);
+    its `_base_` chain is applied root first, so each file overrides only what it states.
     """
     cfg = ExperimentConfig()
     if preset:
-        path = resolve_preset(preset)
-        data = yaml.safe_load(path.read_text()) or {}
-        if not isinstance(data, dict):
-            raise ReIDError(f"{path}: a preset must be a mapping of sections")
-        _apply(cfg, data, str(path))
+        for source, data in preset_chain(preset):
+            _apply(cfg, data, source)
     if overrides:
         _apply(cfg, parse_overrides(overrides), "override")
     return cfg
@@ -177,17 +176,3 @@ def config_from_dict(d: dict[str, Any]) -> ExperimentConfig:
     cfg = ExperimentConfig()
     _apply(cfg, d, "stored config")
     return cfg
-
-
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
-
-
-def resolve_preset(preset: str | Path) -> Path:
-    path = Path(preset)
-    if path.is_file():
-        return path
-    named = CONFIG_DIR / f"{preset}.yaml"
-    if named.is_file():
-        return named
-    names = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")) if CONFIG_DIR.is_dir() else []
-    raise ReIDError(f"preset {preset!r} not found; give a YAML path or one of: {', '.join(names)}")
