@@ -15,7 +15,6 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from rfdreid.data.dataset import ReIDImageDataset
 from rfdreid.data.records import ImageRecord
@@ -23,6 +22,7 @@ from rfdreid.data.transforms import build_transform
 from rfdreid.engine.checkpoint import TrainedModel
 from rfdreid.fileio import atomic_write
 from rfdreid.models import build_model
+from rfdreid.progress import progress as progress_bar
 
 
 def build_inference_model(
@@ -63,7 +63,7 @@ def extract_features(
     )
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers)
     chunks = []
-    for images, *_ in tqdm(loader, desc=desc, disable=not progress, unit="batch", leave=False):
+    for images, *_ in progress_bar(loader, desc=desc, enabled=progress, unit="batch", leave=False):
         images = images.to(device)
         feats = model(images)
         if flip:

@@ -16,8 +16,6 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
-from tqdm import tqdm
-
 from rfdreid.config import ExperimentConfig
 from rfdreid.data.dataset import ReIDImageDataset
 from rfdreid.data.records import Protocol
@@ -29,6 +27,7 @@ from rfdreid.engine.seeding import seed_everything
 from rfdreid.errors import ReIDError
 from rfdreid.losses import ReIDLoss
 from rfdreid.models import build_model
+from rfdreid.progress import progress as progress_bar
 
 CHECKPOINT_NAME = "checkpoint.pt"
 LOG_COLUMNS = ["iteration", "lr", "loss", "id", "triplet", "images_per_s"]
@@ -180,9 +179,9 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
         out.mkdir(parents=True, exist_ok=True)
         cfg.dump(out / "config.yaml")
     log = _CsvLog(out / "log.csv", resume_at=start) if ctx.is_main else None
-    bar = tqdm(
-        total=total, initial=start, disable=not (progress and ctx.is_main),
-        desc=f"train {'B-F' if cfg.train.task == 'id' else 'B-R'}", unit="it", dynamic_ncols=True,
+    bar = progress_bar(
+        total=total, initial=start, enabled=progress and ctx.is_main,
+        desc=f"train {'B-F' if cfg.train.task == 'id' else 'B-R'}", unit="it",
     )
     net.train()
     tick, seen = time.perf_counter(), 0
