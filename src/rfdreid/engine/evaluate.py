@@ -38,6 +38,12 @@ class RunPair:
     protocol: Path | None = None  # default: the protocol the B-F was trained on
 
 
+def model_inits(pair: RunPair) -> dict[str, str]:
+    """How each model of a pair started ("random init" or its weights' source), for results."""
+    return {kind: read_trained_model(path).init
+            for kind, path in (("B-F", pair.bf), ("B-R", pair.br)) if path}
+
+
 def discover_runs(root: Path) -> list[RunPair]:
     """Find `<root>/**/bf/checkpoint.pt` with an optional sibling `br/checkpoint.pt`."""
     pairs = []
@@ -223,7 +229,8 @@ def evaluate_runs(
             {mode: {str(lam): r.to_dict() for lam, r in res.items()} for mode, res in s.items()}
             for s in per_split
         ]
-        payload = {"splits": [str(p.bf) for p in pairs], "summary": table,
+        payload = {"splits": [str(p.bf) for p in pairs], "init": [model_inits(p) for p in pairs],
+                   "summary": table,
                    "per_split": per_split_json}
         atomic_write_text(out_dir / "results.json", json.dumps(payload, indent=1))
         atomic_write_text(out_dir / "results.md", md)

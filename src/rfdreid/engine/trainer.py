@@ -9,6 +9,7 @@ one exactly.
 from __future__ import annotations
 
 import csv
+import sys
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from rfdreid.engine.seeding import seed_everything
 from rfdreid.errors import ReIDError
 from rfdreid.losses import ReIDLoss
 from rfdreid.models import build_model
+from rfdreid.models.build import init_summary, random_init_warning
 from rfdreid.progress import progress as progress_bar
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -105,7 +107,8 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
     total = schedule_length(cfg, protocol)
     num_classes = num_classes_for(cfg, protocol)
     seed_everything(cfg.train.seed)
-
+    if ctx.is_main and (warning := random_init_warning(cfg.model)):
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     model = build_model(cfg.model, num_classes).to(ctx.device)
     optimizer = torch.optim.Adam(
         model.parameters(),
@@ -166,6 +169,7 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
             save_checkpoint(ckpt_path, {
                 "config": cfg.to_dict(),
                 "num_classes": num_classes,
+                "init": init_summary(cfg.model, model.pretrained_report),
                 "iteration": iteration,
                 "protocol": protocol.train_fingerprint(),
                 "model": model.state_dict(),
