@@ -19,7 +19,7 @@ def test_log_output_gets_one_line_per_five_percent() -> None:
     text = buf.getvalue()
     assert "\r" not in text and text.endswith("\n")
     percents = [int(line.split("%")[0].split()[-1]) for line in text.splitlines()]
-    assert percents == list(range(0, 101, 5))
+    assert percents == list(range(5, 101, 5))
 
 
 def test_helper_picks_lines_for_a_log_and_a_bar_for_a_terminal() -> None:
@@ -30,8 +30,8 @@ def test_helper_picks_lines_for_a_log_and_a_bar_for_a_terminal() -> None:
         bar.update(1)
     bar.close()
     lines = log.getvalue().splitlines()
-    assert "\r" not in log.getvalue() and 2 <= len(lines) <= 19
-    assert lines[0].startswith("train:  10%") and "1000/1000" in lines[-1]
+    assert "\r" not in log.getvalue() and 1 <= len(lines) <= 18  # steps 15%..100%
+    assert lines[-1].startswith("train: 100%") and "1000/1000" in lines[-1]
     terminal = progress(range(3), desc="x", unit="it", file=_Terminal())
     assert not isinstance(terminal, LogLines)
     terminal.close()
@@ -40,4 +40,11 @@ def test_helper_picks_lines_for_a_log_and_a_bar_for_a_terminal() -> None:
 def test_disabled_progress_writes_nothing() -> None:
     buf = io.StringIO()
     assert list(progress(range(5), desc="x", unit="it", enabled=False, file=buf)) == [0, 1, 2, 3, 4]
+    assert buf.getvalue() == ""
+
+
+def test_a_job_that_fails_before_any_progress_leaves_no_line() -> None:
+    buf = io.StringIO()
+    bar = progress(desc="extract", unit="batch", total=10, file=buf)
+    bar.close()
     assert buf.getvalue() == ""

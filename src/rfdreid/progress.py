@@ -19,13 +19,20 @@ LOG_STEP_PERCENT = 5
 
 
 class LogLines(tqdm):
-    """A tqdm that writes whole lines: one per `step_percent` of the total, and the last one."""
+    """A tqdm that writes whole lines: one per `step_percent` of the total, and the last one.
+
+    Nothing is written before the first step is done, so a job that fails at once leaves
+    only its error in the log.
+    """
 
     def __init__(self, *args: Any, step_percent: float = LOG_STEP_PERCENT, **kwargs: Any) -> None:
         self._step_percent = step_percent
-        self._shown_step: int | None = None
-        self._shown_n: float | None = None
         super().__init__(*args, **kwargs)
+        self._shown_step = self._step()
+        self._shown_n = self.n
+
+    def _step(self) -> int | None:
+        return int(100 * self.n / self.total // self._step_percent) if self.total else None
 
     def _write_line(self) -> None:
         self.fp.write(f"{self}\n")
@@ -33,9 +40,9 @@ class LogLines(tqdm):
         self._shown_n = self.n
 
     def display(self, msg: str | None = None, pos: int | None = None) -> bool:
-        if msg == "":  # tqdm clearing its bar: a log line stays
+        if msg == "" or not hasattr(self, "_shown_step"):  # clearing, or tqdm's own first draw
             return False
-        step = int(100 * self.n / self.total // self._step_percent) if self.total else None
+        step = self._step()
         if step != self._shown_step:
             self._shown_step = step
             self._write_line()
