@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
+
 from rfdreid.config import ExperimentConfig
 from rfdreid.data.dataset import ReIDImageDataset
 from rfdreid.data.records import Protocol
@@ -109,6 +110,7 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
     seed_everything(cfg.train.seed)
     if ctx.is_main and (warning := random_init_warning(cfg.model)):
         print(f"warning: {warning}", file=sys.stderr, flush=True)
+
     model = build_model(cfg.model, num_classes).to(ctx.device)
     optimizer = torch.optim.Adam(
         model.parameters(),
