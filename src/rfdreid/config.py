@@ -1,4 +1,4 @@
-"""Experiment configuration: dataclasses, YAML presets in `configs/`, dotted CLI overrides.
+"""Experiment configuration: dataclasses, YAML presets (`rfdreid.presets`), dotted CLI overrides.
 
 Why dataclasses: every value has a type and a default that a reader can see in one place;
 a preset only states what differs, and `--set train.lr=1e-4` changes one value without a
@@ -18,8 +18,9 @@ from typing import Any
 import yaml
 
 from rfdreid.errors import ReIDError
-from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM
+from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, RFD_FORMS
 from rfdreid.fileio import atomic_write_text
+from rfdreid.presets import preset_chain
 
 
 @dataclass
@@ -167,11 +168,13 @@ def load_config(
 ) -> ExperimentConfig:
     """Build a config from defaults, then a YAML preset, then `section.key=value` overrides.
 
-    `preset` is a path or the name of a file in the repository's `configs/` folder.
+    `preset` is a YAML path or the name of a shipped preset (`rfdreid presets` lists them);
+    its `_base_` chain is applied root first, so each file overrides only what it states.
     """
     cfg = ExperimentConfig()
     if preset:
-        _apply(cfg, preset_data(preset), str(resolve_preset(preset)))
+        for source, data in preset_chain(preset):
+            _apply(cfg, data, source)
     if overrides:
         _apply(cfg, parse_overrides(overrides), "override")
     validate(cfg)
@@ -179,12 +182,16 @@ def load_config(
 
 
 def preset_data(preset: str | Path) -> dict[str, Any]:
-    """The sections a preset states, as a nested mapping (values not yet typed)."""
-    path = resolve_preset(preset)
-    data = read_yaml(path) or {}
-    if not isinstance(data, dict):
-        raise ReIDError(f"{path}: a preset must be a mapping of sections")
-    return data
+    """The sections a preset states, its bases' included, as one nested mapping (values not
+    yet typed): later files of the chain override earlier ones key by key."""
+    merged: dict[str, Any] = {}
+    for _, data in preset_chain(preset):
+        for section, values in data.items():
+            if isinstance(values, dict):
+                merged.setdefault(section, {}).update(values)
+            else:
+                merged[section] = values
+    return merged
 
 
 def resolve_eval_config(
@@ -219,19 +226,6 @@ def config_from_dict(d: dict[str, Any], where: str = "stored config") -> Experim
     _apply(cfg, d, where)
     validate(cfg, where)
     return cfg
-
-
-def read_yaml(path: Path) -> Any:
-    """Parse a YAML file; a syntax error (tabs, bad indentation) names the file and line."""
-    try:
-        return yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or type(e).__name__
-        raise ReIDError(f"{path}{line}: invalid YAML ({problem})") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ReIDError(f"cannot read {path} ({e})") from None
 
 
 def _positive(v: Any) -> bool:
@@ -275,6 +269,10 @@ _RULES: dict[str, tuple[Any, str]] = {
     "train.log_every": (_positive, "> 0"),
     "eval.rfd_lambda": (lambda v: True, "a finite number"),
     "eval.lambda_sweep": (lambda v: True, "a list of finite numbers"),
+    "eval.rfd_form": (lambda v: v in RFD_FORMS, " or ".join(RFD_FORMS)),
+    "eval.select_lambda": (lambda v: all(x >= 0 for x in v), "a list of numbers >= 0"),
+    "eval.repeats": (_positive, "> 0"),
+    "eval.workers": (_non_negative, ">= 0"),
     "eval.batch_size": (_positive, "> 0"),
     "eval.max_rank": (_positive, "> 0"),
 }
@@ -295,17 +293,3 @@ def validate(cfg: ExperimentConfig, where: str = "config") -> None:
             raise ReIDError(f"{where}: {key}={value!r} is invalid; it must be a finite number")
         if not accepts(value):
             raise ReIDError(f"{where}: {key}={value!r} is invalid; it must be {rule}")
-
-
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
-
-
-def resolve_preset(preset: str | Path) -> Path:
-    path = Path(preset)
-    if path.is_file():
-        return path
-    named = CONFIG_DIR / f"{preset}.yaml"
-    if named.is_file():
-        return named
-    names = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")) if CONFIG_DIR.is_dir() else []
-    raise ReIDError(f"preset {preset!r} not found; give a YAML path or one of: {', '.join(names)}")

@@ -1,7 +1,7 @@
-"""All-or-nothing file writes: write a temporary file beside the target, then rename.
+"""All-or-nothing file writes, and YAML reads whose errors name the file and line.
 
-Why: protocols, checkpoints, caches and results are read by later steps; a killed run or
-a full disk must leave either the old file or the new one, never half of one.
+Why atomic writes: protocols, checkpoints, caches and results are read by later steps; a
+killed run or a full disk must leave either the old file or the new one, never half of one.
 """
 
 from __future__ import annotations
@@ -9,7 +9,13 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
+from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rfdreid.errors import ReIDError
 
 
 def atomic_write(path: Path, write: Callable[[str], None]) -> None:
@@ -35,3 +41,16 @@ def with_umask(mode: int) -> int:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def read_yaml(path: Path | Traversable) -> Any:
+    """Parse a YAML file; a syntax error (tabs, bad indentation) names the file and line."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or type(e).__name__
+        raise ReIDError(f"{path}{line}: invalid YAML ({problem})") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ReIDError(f"cannot read {path} ({e})") from None

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -40,7 +41,8 @@ def test_tables_for_both_galleries_and_cache(trained_pair, tmp_path, monkeypatch
     for row in table["single"].values():
         assert 0 <= row["r1"]["mean"] <= row["r5"]["mean"] <= row["r10"]["mean"] <= 100
     assert "| B-F+RFD filter (λ=0.1) |" in md
-    assert (tmp_path / "eval" / "results.json").is_file()
+    results = json.loads((tmp_path / "eval" / "results.json").read_text())
+    assert results["init"] == [{"B-F": "random init", "B-R": "random init"}]
 
     def no_extraction(*a, **k):
         raise AssertionError("features should come from the cache")

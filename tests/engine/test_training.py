@@ -27,6 +27,7 @@ def test_train_writes_checkpoint_log_and_config(tiny_protocol, tmp_path):
     path = trainer.train(_cfg(tiny_protocol, tmp_path / "bf"), progress=False)
     state = load_checkpoint(path)
     assert state["iteration"] == 4 and state["num_classes"] == 6
+    assert state["init"] == read_trained_model(path).init == "random init"
     rows = (tmp_path / "bf" / "log.csv").read_text().splitlines()
     assert rows[0].startswith("iteration") and len(rows) == 5
     assert (tmp_path / "bf" / "config.yaml").is_file()
@@ -96,3 +97,11 @@ def test_two_process_gloo_ddp(tiny_protocol, tmp_path):
 def test_missing_protocol_is_a_clear_error(tmp_path):
     with pytest.raises(ReIDError, match="--protocol"):
         trainer.train(load_config(None, [f"train.out_dir={tmp_path}"]), progress=False)
+
+
+def test_paper_backbone_from_random_weights_warns_once(tiny_protocol, tmp_path, capsys):
+    cfg = _cfg(tiny_protocol, tmp_path / "r50", "model.backbone=resnet50", "train.iterations=1")
+    path = trainer.train(cfg, progress=False)
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1 and "--set model.pretrained=/path/to/resnet50.pth" in err
+    assert read_trained_model(path).init == "random init"

@@ -10,9 +10,11 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import Tensor
 
-from rfdreid.config import ModelConfig
+from rfdreid.config import ModelConfig, load_config
 from rfdreid.errors import ReIDError
 from rfdreid.models import build_backbone, build_model
+from rfdreid.models.build import init_summary, random_init_warning
+from rfdreid.presets import shipped_names
 
 IMAGENET_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
@@ -132,3 +134,18 @@ def test_shipped_imagenet_mobilenetv2_recognises_photographs() -> None:
     assert set(cat) & set(range(281, 286)), cat  # tabby, tiger cat, Persian, Siamese, Egyptian
     coffee = top5(torch.from_numpy(skdata.coffee()), backbone, *head)
     assert set(coffee) & {504, 967, 968}, coffee  # coffee mug, espresso, cup
+
+
+@pytest.mark.parametrize("preset", [n for n in shipped_names() if n.startswith("paper_")])
+def test_paper_presets_without_weights_warn_with_the_flag(preset: str) -> None:
+    cfg = load_config(preset).model
+    assert "--set model.pretrained=/path/to/resnet50.pth" in (random_init_warning(cfg) or "")
+    assert init_summary(cfg) == "random init"
+    with_weights = load_config(preset, ["model.pretrained=/w/resnet50.pth"]).model
+    assert random_init_warning(with_weights) is None
+    assert init_summary(with_weights) == "pretrained /w/resnet50.pth"
+
+
+@pytest.mark.parametrize("preset", ["cpu_mobilenet_bf", "cpu_resnet_bf", "demo_bf"])
+def test_cpu_presets_do_not_warn(preset: str) -> None:
+    assert random_init_warning(load_config(preset).model) is None

@@ -17,7 +17,7 @@ from rfdreid.config import load_config
     "--set model.pretrained=imagenet",
 )
 def model_info(
-    preset: Annotated[Optional[str], typer.Option(help="Config preset name or YAML path.")] = None,
+    preset: Annotated[Optional[str], typer.Option(help="Preset name (`rfdreid presets`) or a YAML path.")] = None,
     backbone: Annotated[Optional[str], typer.Option(help="Overrides model.backbone.")] = None,
     height: Annotated[Optional[int], typer.Option(help="Default: data.height.")] = None,
     width: Annotated[Optional[int], typer.Option(help="Default: data.width.")] = None,

@@ -18,7 +18,7 @@ SET_HELP = "Override any config value, e.g. --set train.lr=1e-4 (repeatable)."
     "--protocol prepared/caviar/split_00.json --out runs/caviar/split_00/bf"
 )
 def train(
-    preset: Annotated[Optional[str], typer.Option(help="Preset name in configs/ or a YAML path.")] = None,
+    preset: Annotated[Optional[str], typer.Option(help="Preset name (`rfdreid presets`) or a YAML path.")] = None,
     protocol: Annotated[Optional[Path], typer.Option(help="Protocol file from `rfdreid prepare`.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Run folder (checkpoint, log, config).")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the checkpoint in the run folder.")] = False,

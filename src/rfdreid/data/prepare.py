@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rfdreid.data.datasets import DATASETS
-from tqdm import tqdm
 
 from rfdreid.data.degrade import load_as_seen
 from rfdreid.data.images import read_image
@@ -32,6 +31,7 @@ from rfdreid.data.protocols import (
 from rfdreid.data.records import Protocol
 from rfdreid.data.tempdirs import temp_dir_beside
 from rfdreid.errors import ReIDError
+from rfdreid.progress import progress
 
 # "both" = every gallery the dataset's protocol defines (CAVIAR adds "single_all").
 PROTOCOL_CHOICES = ("single", "multi", "single_all", "both")
@@ -109,7 +109,7 @@ def materialize(protocol: Protocol, folder: Path) -> None:
     """
     for name, records in protocol.subsets().items():
         (folder / name).mkdir(parents=True)
-        for i, rec in enumerate(tqdm(records, desc=f"write {name}", unit="img", leave=False)):
+        for i, rec in enumerate(progress(records, desc=f"write {name}", unit="img", leave=False)):
             img = load_as_seen(rec, protocol.interpolation)
             file = f"{rec.pid:04d}_c{rec.camid + 1}s1_{i:06d}_{rec.factor:02d}.jpg"
             img.save(folder / name / file, quality=95)

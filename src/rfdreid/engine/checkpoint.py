@@ -23,6 +23,7 @@ from torch import nn
 from rfdreid.config import ExperimentConfig, config_from_dict
 from rfdreid.errors import ReIDError
 from rfdreid.fileio import atomic_write
+from rfdreid.models.build import init_summary
 
 KINDS = {"id": "B-F", "resolution": "B-R"}
 FORMAT = "rfdreid-checkpoint-1"
@@ -90,6 +91,7 @@ class TrainedModel:
     num_classes: int
     model_state: dict[str, torch.Tensor]
     iteration: int
+    init: str  # "random init" or where the backbone's starting weights came from
 
     def digest(self) -> str:
         """Identity of the weights (path, size, mtime), used as a feature-cache key."""
@@ -129,5 +131,6 @@ def read_trained_model(path: str | Path, expect_kind: str | None = None) -> Trai
         config=cfg,
         num_classes=state["num_classes"],
         model_state=state["model"],
-        iteration=state["iteration"],
+        iteration=int(state["iteration"]),
+        init=state.get("init") or init_summary(cfg.model),  # older checkpoints: from config
     )

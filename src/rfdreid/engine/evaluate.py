@@ -40,6 +40,12 @@ class RunPair:
     protocol: Path | None = None  # default: the protocol the B-F was trained on
 
 
+def model_inits(pair: RunPair) -> dict[str, str]:
+    """How each model of a pair started ("random init" or its weights' source), for results."""
+    return {kind: read_trained_model(path).init
+            for kind, path in (("B-F", pair.bf), ("B-R", pair.br)) if path}
+
+
 def discover_runs(root: Path) -> list[RunPair]:
     """Find `<root>/**/bf/checkpoint.pt` with an optional sibling `br/checkpoint.pt`."""
     pairs = []
@@ -331,6 +337,7 @@ def evaluate_runs(
         per_split_json = [{mode: {label: r.to_dict() for label, r in res.items()}
                            for mode, res in s.items()} for s in per_split]
         payload = {"splits": [str(p.bf) for p in pairs], "repeats": ecfg.repeats,
+                   "init": [model_inits(p) for p in pairs],
                    "settings": settings or {"eval": dataclasses.asdict(ecfg)},
                    "chosen_lambda": [r.chosen for r in results], "summary": table,
                    "per_split": per_split_json}

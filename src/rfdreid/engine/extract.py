@@ -16,7 +16,6 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from rfdreid.data.dataset import ReIDImageDataset
 from rfdreid.data.records import ImageRecord
@@ -26,6 +25,7 @@ from rfdreid.errors import ReIDError
 from rfdreid.fileio import atomic_write
 from rfdreid.models import build_model
 from rfdreid.models.test_embedding import TestEmbedding
+from rfdreid.progress import progress as progress_bar
 
 
 def build_inference_model(
@@ -61,7 +61,7 @@ def extract_features(
     )
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers)
     chunks = []
-    for images, *_ in tqdm(loader, desc=desc, disable=not progress, unit="batch", leave=False):
+    for images, *_ in progress_bar(loader, desc=desc, enabled=progress, unit="batch", leave=False):
         chunks.append(model(images.to(device)).float().cpu())
     if not chunks:
         return torch.empty(0, 0)

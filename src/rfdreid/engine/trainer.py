@@ -26,7 +26,6 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from rfdreid.config import ExperimentConfig
 from rfdreid.data.dataset import ReIDImageDataset
@@ -46,6 +45,8 @@ from rfdreid.errors import ReIDError
 from rfdreid.fileio import atomic_write_text
 from rfdreid.losses import ReIDLoss
 from rfdreid.models import build_model
+from rfdreid.models.build import init_summary, random_init_warning
+from rfdreid.progress import progress as progress_bar
 
 CHECKPOINT_NAME = "checkpoint.pt"
 LOG_COLUMNS = ["iteration", "lr", "loss", "id", "triplet", "images_per_s"]
@@ -172,6 +173,9 @@ def build_run(cfg: ExperimentConfig, protocol: Protocol, ckpt_path: Path,
     total = schedule_length(cfg, protocol)
     num_classes = num_classes_for(cfg, protocol)
     seed_everything(cfg.train.seed)
+    if ctx.is_main and (warning := random_init_warning(cfg.model)):
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
+
     model = build_model(cfg.model, num_classes).to(ctx.device)
     optimizer = torch.optim.Adam(
         model.parameters(),
@@ -260,6 +264,7 @@ def _save(run: _Run, iteration: int) -> None:
     save_checkpoint(run.ckpt_path, {
         "config": run.cfg.to_dict(),
         "num_classes": run.num_classes,
+        "init": init_summary(run.cfg.model, run.model.pretrained_report),
         "iteration": iteration,
         "protocol": run.protocol.train_fingerprint(),
         "resume_changes": list(run.changes),
@@ -308,9 +313,9 @@ def train_loop(run: _Run, progress: bool, ctx: DistContext) -> Path:
     if ctx.is_main:
         cfg.dump(out / "config.yaml")
     log = CsvLog(out / "log.csv", resume_at=run.start) if ctx.is_main else None
-    bar = tqdm(
-        total=run.total, initial=run.start, disable=not (progress and ctx.is_main),
-        desc=f"train {'B-F' if cfg.train.task == 'id' else 'B-R'}", unit="it", dynamic_ncols=True,
+    bar = progress_bar(
+        total=run.total, initial=run.start, enabled=progress and ctx.is_main,
+        desc=f"train {'B-F' if cfg.train.task == 'id' else 'B-R'}", unit="it",
     )
     net.train()
     tick, seen = time.perf_counter(), 0

@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-import faiss
 import numpy as np
 import torch
 
@@ -82,6 +81,8 @@ class GalleryIndex:
         gallery = _float32_rows(features, "gallery features")
         n, dim = gallery.shape
         self.metric, self.kind = metric, kind
+        import faiss  # here, not at the top: only large-gallery search pays for loading it
+
         faiss_metric = faiss.METRIC_L2 if metric == "l2" else faiss.METRIC_INNER_PRODUCT
         if kind == "flat":
             self.index = faiss.IndexFlat(dim, faiss_metric)

@@ -8,6 +8,10 @@ from rfdreid.models.backbones import BACKBONES, Backbone
 from rfdreid.models.pretrained import LoadReport, load_pretrained
 from rfdreid.models.reid_net import ReIDNet
 
+RANDOM_INIT = "random init"
+# Section 4.1: the paper starts these from ImageNet weights, and none ship offline.
+IMAGENET_IN_PAPER = ("resnet50",)
+
 
 def build_backbone(cfg: ModelConfig) -> tuple[Backbone, LoadReport | None]:
     """The backbone named by `cfg.backbone`, with `cfg.pretrained` weights loaded if set."""
@@ -16,6 +20,25 @@ def build_backbone(cfg: ModelConfig) -> tuple[Backbone, LoadReport | None]:
     backbone = BACKBONES.get(cfg.backbone)(width_mult=cfg.width_mult)
     report = load_pretrained(backbone, cfg.backbone, cfg.pretrained) if cfg.pretrained else None
     return backbone, report
+
+
+def init_summary(cfg: ModelConfig, report: LoadReport | None = None) -> str:
+    """How the backbone started, as checkpoints and results record it: "random init", or
+    the weights' source (with loaded / missing counts when the load report is at hand)."""
+    if not cfg.pretrained:
+        return RANDOM_INIT
+    return report.summary() if report else f"pretrained {cfg.pretrained}"
+
+
+def random_init_warning(cfg: ModelConfig) -> str | None:
+    """Why a run departs from the paper when its ResNet-50 would start from random weights."""
+    if cfg.pretrained or cfg.backbone not in IMAGENET_IN_PAPER:
+        return None
+    return (
+        f"model.pretrained is unset, so {cfg.backbone} starts from random weights; the paper "
+        "starts from ImageNet weights, which do not ship offline. Pass a local torchvision or "
+        "timm file: --set model.pretrained=/path/to/resnet50.pth"
+    )
 
 
 def build_model(cfg: ModelConfig, num_classes: int) -> ReIDNet:
