@@ -6,6 +6,8 @@ one `error: ...` line on stderr, and both need a trained pair to search and eval
 
 from __future__ import annotations
 
+import re
+
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,14 +50,18 @@ class CliResult:
     def assert_one_line_error(self, *fragments: str) -> None:
         """Exit code 1 and a single `error: ...` line on stderr holding every fragment.
 
-        Lines are read as a terminal shows them: a progress bar erased with `\\r` is gone.
+        Lines are read as a terminal shows them: a progress bar erased with `\\r` is gone, and
+        the plain progress lines written for logs (`train B-F:  25%|...`) are not errors.
         """
         assert self.code == 1, self.out + self.err
         shown = [line.rsplit("\r", 1)[-1] for line in self.err.split("\n")]
-        lines = [line for line in shown if line.strip()]
+        lines = [line for line in shown if line.strip() and not _PROGRESS_LINE.match(line)]
         assert len(lines) == 1 and lines[0].startswith("error: "), self.err
         for fragment in fragments:
             assert fragment in lines[0], lines[0]
+
+
+_PROGRESS_LINE = re.compile(r"^[\w -]+: +\d+%\|")
 
 
 def cli_runner(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,

@@ -9,8 +9,9 @@ from rfdreid.config import load_config, parse_overrides
 from rfdreid.errors import ReIDError
 from rfdreid.presets import shipped_descriptions, shipped_names
 
-# Every preset's values as the flat configs/*.yaml of commit fe56c32 resolved them, before
-# the presets inherited from one another (generated once with load_config(name).to_dict()).
+# Every preset's values as the flat configs/*.yaml of commit fe56c32 resolve them, before the
+# presets inherited from one another (generated with load_config(flat_file).to_dict(), so the
+# dataclass defaults are today's: when a default changes, regenerate it the same way).
 FLAT_PRESETS = json.loads((Path(__file__).parent / "fixtures" / "flat_presets_fe56c32.json").read_text())
 
 

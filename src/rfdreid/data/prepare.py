@@ -31,7 +31,7 @@ from rfdreid.data.protocols import (
 from rfdreid.data.records import Protocol
 from rfdreid.data.tempdirs import temp_dir_beside
 from rfdreid.errors import ReIDError
-from rfdreid.progress import progress
+from rfdreid.progress import progress as progress_bar
 
 # "both" = every gallery the dataset's protocol defines (CAVIAR adds "single_all").
 PROTOCOL_CHOICES = ("single", "multi", "single_all", "both")
@@ -53,9 +53,9 @@ def check_images(paths: list[str], progress: bool = True) -> None:
     sizes misses) is found now, not hours into training. ReIDError lists the bad files."""
     workers = min(len(paths) // 64 + 1, os.cpu_count() or 1)
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        errors = list(tqdm(pool.map(_decode_error, paths, chunksize=32), total=len(paths),
-                           desc="check images", unit="img", disable=not progress,
-                           leave=False))
+        errors = list(progress_bar(pool.map(_decode_error, paths, chunksize=32),
+                                   total=len(paths), desc="check images", unit="img",
+                                   enabled=progress, leave=False))
     bad = [(p, e) for p, e in zip(paths, errors) if e is not None]
     if bad:
         names = ", ".join(Path(p).name for p, _ in bad[:5]) + (", ..." if len(bad) > 5 else "")
@@ -109,7 +109,7 @@ def materialize(protocol: Protocol, folder: Path) -> None:
     """
     for name, records in protocol.subsets().items():
         (folder / name).mkdir(parents=True)
-        for i, rec in enumerate(progress(records, desc=f"write {name}", unit="img", leave=False)):
+        for i, rec in enumerate(progress_bar(records, desc=f"write {name}", unit="img", leave=False)):
             img = load_as_seen(rec, protocol.interpolation)
             file = f"{rec.pid:04d}_c{rec.camid + 1}s1_{i:06d}_{rec.factor:02d}.jpg"
             img.save(folder / name / file, quality=95)

@@ -152,6 +152,8 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
             resume_run(run)
         if run.start >= run.total:  # finished: leave the file (and caches keyed on it) alone
             return ckpt_path
+        if ctx.is_main and (warning := random_init_warning(cfg.model)):
+            print(f"warning: {warning}", file=sys.stderr, flush=True)
         return train_loop(run, progress, ctx)
 
 
@@ -173,9 +175,6 @@ def build_run(cfg: ExperimentConfig, protocol: Protocol, ckpt_path: Path,
     total = schedule_length(cfg, protocol)
     num_classes = num_classes_for(cfg, protocol)
     seed_everything(cfg.train.seed)
-    if ctx.is_main and (warning := random_init_warning(cfg.model)):
-        print(f"warning: {warning}", file=sys.stderr, flush=True)
-
     model = build_model(cfg.model, num_classes).to(ctx.device)
     optimizer = torch.optim.Adam(
         model.parameters(),
