@@ -322,12 +322,14 @@ def evaluate_runs(
     per_split = [rep for r in results for rep in r.repeats]
     table = summarize(per_split)
     md = to_markdown(table, len(per_split))
-    rfd_rows = [label for label in per_split[0][next(iter(per_split[0]))] if label != "B-F"]
-    if len(per_split) > 1 and rfd_rows:
+    first = per_split[0][next(iter(per_split[0]))]
+    gain_rows = [m.label for m in (Method(f, ecfg.rfd_lambda) for f in RFD_FORMS)
+                 if m.label in first]
+    gain_rows += [label for label in first if label.endswith("(λ chosen on validation)")]
+    if len(per_split) > 1 and gain_rows:
         md += "\n" + "\n".join(
             f"- {GALLERY_TITLES.get(mode, mode)}: {paired_gain(per_split, mode, label, metric)}"
-            for mode in per_split[0] for label in rfd_rows[:1] + rfd_rows[-1:]
-            for metric in ("r1", "mAP")) + "\n"
+            for mode in per_split[0] for label in gain_rows for metric in ("r1", "mAP")) + "\n"
     chosen = [r.chosen for r in results if r.chosen]
     if chosen:
         md += "\n" + "\n".join(
