@@ -11,16 +11,17 @@ import os
 import shutil
 from pathlib import Path
 
-from rfdreid.data.datasets import DATASETS
+from rfdreid.data.datasets import read_dataset
 from tqdm import tqdm
 
 from rfdreid.data.degrade import load_as_seen
+from rfdreid.data.diagnostics import check_queries
 from rfdreid.data.protocols import (
-    CAVIAR_GALLERY_MODES,
-    CAVIAR_SPLITS,
     GALLERY_MODES,
+    SPLITS,
     build_caviar_protocol,
     build_mlr_protocol,
+    build_real_protocol,
 )
 from rfdreid.data.records import Protocol
 from rfdreid.data.tempdirs import temp_dir_beside
@@ -28,6 +29,8 @@ from rfdreid.errors import ReIDError
 
 # "both" = every gallery the dataset's protocol defines (CAVIAR adds "single_all").
 PROTOCOL_CHOICES = ("single", "multi", "single_all", "both")
+# "auto": the dataset's own family (caviar and manifest real, the others synthetic).
+RESOLUTION_CHOICES = ("auto", "real", "synthetic")
 
 
 def build_protocols(
@@ -39,26 +42,43 @@ def build_protocols(
     interpolation: str = "bicubic",
     pseudo_labels: str = "uniform",
     val_ids: int = 0,
+    resolution: str = "auto",
+    manifest: str | Path | None = None,
 ) -> dict[str, Protocol]:
-    """File name -> Protocol: {"protocol.json": ...} or {"split_KK.json": ...} (CAVIAR).
+    """File name -> Protocol: {"protocol.json": ...} or {"split_KK.json": ...}.
 
+    resolution: "synthetic" builds the MLR protocol (images down-sampled), "real" the
+    real-resolution protocol (images as stored, pixel-count pseudo-labels); datasets
+    without a query/gallery split (caviar, a manifest without split column) get SPLITS
+    seeded splits. Every protocol is checked for unusable queries (check_queries).
     val_ids: training identities held out as a validation set (for `--select-lambda`).
     """
     if protocol not in PROTOCOL_CHOICES:
         raise ReIDError(f"unknown gallery protocol {protocol!r}; choose {', '.join(PROTOCOL_CHOICES)}")
-    raw = DATASETS.get(dataset)(Path(root))
-    if raw.family == "real":
-        if split is not None and not 0 <= split < CAVIAR_SPLITS:
-            raise ReIDError(f"--split must be in 0..{CAVIAR_SPLITS - 1}, got {split}")
-        ks = range(CAVIAR_SPLITS) if split is None else [split]
-        modes = CAVIAR_GALLERY_MODES if protocol == "both" else (protocol,)
-        return {f"split_{k:02d}.json": build_caviar_protocol(raw, seed, k, interpolation, modes,
-                                                             pseudo_labels, val_ids)
-                for k in ks}
-    if split is not None:
-        raise ReIDError(f"--split applies to caviar only; {dataset} has one fixed split")
-    modes = GALLERY_MODES if protocol == "both" else (protocol,)
-    return {"protocol.json": build_mlr_protocol(raw, seed, interpolation, modes, val_ids)}
+    if resolution not in RESOLUTION_CHOICES:
+        raise ReIDError(f"unknown --resolution {resolution!r}; choose {', '.join(RESOLUTION_CHOICES)}")
+    raw = read_dataset(dataset, Path(root), manifest)
+    modes = None if protocol == "both" else (protocol,)
+    if resolution == "synthetic" or (resolution == "auto" and raw.family == "mlr"):
+        if split is not None:
+            raise ReIDError(f"--split applies to caviar only and to manifests without a split "
+                            f"column; {dataset} has one fixed split")
+        protocols = {"protocol.json": build_mlr_protocol(
+            raw, seed, interpolation, modes or GALLERY_MODES, val_ids)}
+    elif "all" not in raw.subsets:
+        protocols = {"protocol.json": build_real_protocol(
+            raw, seed, split, interpolation, modes, pseudo_labels, val_ids)}
+    else:
+        if split is not None and not 0 <= split < SPLITS:
+            raise ReIDError(f"--split must be in 0..{SPLITS - 1}, got {split}")
+        # CAVIAR's split files keep their format (build_caviar_protocol)
+        build = build_caviar_protocol if dataset == "caviar" else build_real_protocol
+        protocols = {f"split_{k:02d}.json": build(raw, seed, k, interpolation, modes,
+                                                  pseudo_labels, val_ids)
+                     for k in (range(SPLITS) if split is None else [split])}
+    for name, proto in protocols.items():
+        check_queries(proto, name)
+    return protocols
 
 
 def materialize(protocol: Protocol, folder: Path) -> None:
@@ -102,6 +122,8 @@ def prepare(
     materialize_images: bool = False,
     pseudo_labels: str = "uniform",
     val_ids: int = 0,
+    resolution: str = "auto",
+    manifest: str | Path | None = None,
 ) -> list[Path]:
     """Read `dataset` at `root`, build its protocol(s), write them under `out`.
 
@@ -110,8 +132,9 @@ def prepare(
     `split`) for caviar. materialize_images also writes the degraded images under
     out/images/ (out/images/split_KK/ for caviar). For synthetic, root is generated when
     missing or empty. pseudo_labels: "uniform" (the paper's equal-width pixel-count bins)
-    or "quantile" (equally filled bins), for caviar. val_ids: training identities held out
-    as the protocol's validation set (RFD's lambda is chosen there, never on test ids).
+    or "quantile" (equally filled bins), for real-resolution protocols. val_ids: training
+    identities held out as the protocol's validation set (RFD's lambda is chosen there,
+    never on test ids). resolution and manifest: see build_protocols.
 
     Example::
 
@@ -119,7 +142,7 @@ def prepare(
         protocol = Protocol.load(path)
     """
     protocols = build_protocols(dataset, root, protocol, split, seed, interpolation,
-                                pseudo_labels, val_ids)
+                                pseudo_labels, val_ids, resolution, manifest)
     out = Path(out)
     tmp = temp_dir_beside(out)
     try:

@@ -44,8 +44,21 @@ class RawDataset:
         return self.subsets[name]
 
 
-DATASETS: Registry[Callable[[Path], RawDataset]] = Registry("dataset")
-"""Dataset name -> reader(root) -> RawDataset."""
+DISTRACTOR_PID = -1
+"""Person id of an image that belongs to no identity: a gallery distractor (it matches no
+query); readers drop it from training and query sets, where it would be junk."""
+
+DATASETS: Registry[Callable[..., RawDataset]] = Registry("dataset")
+"""Dataset name -> reader(root) -> RawDataset (the manifest reader also takes its file)."""
+
+
+def read_dataset(name: str, root: Path, manifest: str | Path | None = None) -> RawDataset:
+    """The RawDataset of reader `name` at root; only "manifest" takes a manifest file."""
+    if manifest is None:
+        return DATASETS.get(name)(root)
+    if name != "manifest":
+        raise ReIDError(f"--manifest applies to --dataset manifest only, not {name}")
+    return DATASETS.get(name)(root, Path(manifest))
 
 
 @dataclass(frozen=True)
