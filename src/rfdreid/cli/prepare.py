@@ -89,7 +89,7 @@ def print_resolution_report(console: Console, protocols: dict[str, Protocol]) ->
         if i == 0:
             console.print(f"{name}: pixel counts (width x height) and pseudo-label bins")
             for line in lines:
-                console.print(f"  {line}")
+                console.print(f"  {line}", soft_wrap=True)
         else:
             bin_edges: list[float] = p.meta["res_bin_edges"]  # type: ignore[assignment]
             console.print(f"{name}: bin edges [{', '.join(f'{e:.0f}' for e in bin_edges)}]")

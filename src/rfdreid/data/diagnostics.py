@@ -116,9 +116,9 @@ def resolution_report(
     lines = []
     for c in cams:
         role = "" if low is None else ("  LR: gives queries" if c.camid in low else "  HR")
-        lines.append(f"camera {c.camid}: {len(c.counts)} images, pixels min {min(c.counts)} / "
-                     f"median {int(np.median(c.counts))} / max {max(c.counts)}, mean "
-                     f"{c.mean:.0f}; per bin {list(c.bins)}{role}")
+        lines.append(f"camera {c.camid}: {len(c.counts)} images, pixels {min(c.counts)}-"
+                     f"{max(c.counts)} (median {int(np.median(c.counts))}, mean {c.mean:.0f}), "
+                     f"per bin {list(c.bins)}{role}")
     if low is None:
         lines.append("queries: from the dataset's query split (no camera rule applied)")
     else:
