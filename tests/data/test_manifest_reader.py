@@ -46,7 +46,8 @@ def test_manifest_without_split_is_one_subset(tmp_path: Path, jpeg) -> None:
 @pytest.mark.parametrize("edit, message", [
     (lambda rows: rows[1:], "line 1: header missing"),
     (lambda rows: [*rows, "missing.jpg,3,0,train"], "line 11: image .*missing.jpg not found"),
-    (lambda rows: [*rows, "a/1.jpg,3,0,gallery"], "line 11: image a/1.jpg is already listed on line 2"),
+    (lambda rows: [*rows, "a/1.jpg,3,0,gallery"],
+     "line 11: image a/1.jpg is already listed on line 2"),
     (lambda rows: [*rows[:3], "b/3.jpg,x,0,train", *rows[4:]], "line 4: pid 'x' is not an integer"),
     (lambda rows: [*rows[:3], "b/3.jpg,-2,0,train", *rows[4:]], "line 4: pid '-2'"),
     (lambda rows: [*rows[:3], "b/3.jpg,5,-1,train", *rows[4:]], "line 4: camid '-1'"),

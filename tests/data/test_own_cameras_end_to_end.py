@@ -43,7 +43,8 @@ def test_six_camera_manifest_prepare_train_evaluate(tmp_path: Path, jpeg) -> Non
     assert len(protocol.train) == 6 * 6 * 2  # the junk training image is dropped
     assert len(protocol.query) == 5 * 6  # so is the junk query
     assert sum(r.pid == -1 for r in protocol.galleries["single"]) == 6  # distractors kept
-    assert len({r.camid for r in protocol.train}) == 6 and len({r.res_label for r in protocol.train}) > 1
+    assert len({r.camid for r in protocol.train}) == 6
+    assert len({r.res_label for r in protocol.train}) > 1
 
     runs = tmp_path / "runs"
     for kind in ("bf", "br"):

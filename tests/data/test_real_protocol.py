@@ -71,7 +71,8 @@ def test_caviar_as_a_manifest_takes_the_general_path_to_the_same_splits(
     general = build_protocols("manifest", root, seed=4, val_ids=2, manifest=manifest)
     assert list(general) == [f"split_{k:02d}.json" for k in range(10)]
     for k in (0, 5):
-        mine, theirs = general[f"split_{k:02d}.json"], build_caviar_protocol(caviar, 4, k, val_ids=2)
+        mine = general[f"split_{k:02d}.json"]
+        theirs = build_caviar_protocol(caviar, 4, k, val_ids=2)
         assert records(mine) == records(theirs)
         assert records(mine.validation) == records(theirs.validation)
         assert mine.meta["query_cameras"] == [theirs.meta["query_camera"]] == [0]
@@ -188,3 +189,14 @@ def test_report_shows_cameras_and_bins(six_cameras: Path) -> None:
     assert sum(int(b.split(": ")[-1].split()[0]) for b in bins) == len(p.train)
     means = [float(c.split("mean ")[1].split(")")[0]) for c in cams]
     assert np.argsort(means)[:3].tolist() == [5, 4, 3]
+
+
+def test_any_dataset_takes_the_real_protocol(fake_market: Path) -> None:
+    [p] = build_protocols("market1501", fake_market, resolution="real").values()
+    assert p.meta["protocol"] == "real" and p.num_res_classes == 5
+    assert all(r.factor == 1 for recs in p.subsets().values() for r in recs)
+    # Market's distractor id 0000 has no query: it joins the multi gallery whole
+    assert sum(r.pid == 0 for r in p.galleries["multi"]) == 1
+    assert sorted(r.pid for r in p.galleries["multi"] if r.pid > 0) == [1, 3]
+    with pytest.raises(ReIDError, match="fixed query/gallery split"):
+        build_protocols("market1501", fake_market, resolution="real", split=1)

@@ -56,7 +56,8 @@ def build_protocols(
     if protocol not in PROTOCOL_CHOICES:
         raise ReIDError(f"unknown gallery protocol {protocol!r}; choose {', '.join(PROTOCOL_CHOICES)}")
     if resolution not in RESOLUTION_CHOICES:
-        raise ReIDError(f"unknown --resolution {resolution!r}; choose {', '.join(RESOLUTION_CHOICES)}")
+        raise ReIDError(f"unknown --resolution {resolution!r}; "
+                        f"choose {', '.join(RESOLUTION_CHOICES)}")
     raw = read_dataset(dataset, Path(root), manifest)
     modes = None if protocol == "both" else (protocol,)
     if resolution == "synthetic" or (resolution == "auto" and raw.family == "mlr"):

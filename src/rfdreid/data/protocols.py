@@ -213,15 +213,6 @@ def _people_across_resolutions(raw: RawDataset) -> tuple[list[ImageRecord], list
     return [r for r in seen_twice if r.pid in ids], low
 
 
-def _multi_gallery(
-    pool: list[ImageRecord], ids: Sequence[int], pick: np.random.Generator
-) -> tuple[list[ImageRecord], list[ImageRecord]]:
-    """ONE image per id drawn from `pool` (all its resolutions), and the rest of the pool."""
-    chosen = _one_per_id(pool, ids, pick)
-    taken = set(chosen)
-    return chosen, [r for r in pool if r not in taken]
-
-
 def _one_per_id(
     pool: list[ImageRecord], ids: Sequence[int], pick: np.random.Generator
 ) -> list[ImageRecord]:
@@ -230,6 +221,15 @@ def _one_per_id(
         candidates = [r for r in pool if r.pid == pid]
         chosen.append(candidates[int(pick.integers(len(candidates)))])
     return chosen
+
+
+def _multi_gallery(
+    pool: list[ImageRecord], ids: Sequence[int], pick: np.random.Generator
+) -> tuple[list[ImageRecord], list[ImageRecord]]:
+    """ONE image per id drawn from `pool` (all its resolutions), and the rest of the pool."""
+    chosen = _one_per_id(pool, ids, pick)
+    taken = set(chosen)
+    return chosen, [r for r in pool if r not in taken]
 
 
 TestSets = tuple[list[ImageRecord], dict[str, list[ImageRecord]], dict[str, list[ImageRecord]]]
@@ -366,8 +366,9 @@ def build_real_protocol(
     if held:
         val = _drawn_test_sets([r for r in train if r.pid in held], low, [], gallery_modes,
                                np.random.default_rng([*key, 4]))
-        protocol.validation = replace(protocol, train=[], meta={"protocol": name, "val_ids": sorted(held)},
-                                      **as_fields(val))  # type: ignore[arg-type]
+        protocol.validation = replace(
+            protocol, train=[], meta={"protocol": name, "val_ids": sorted(held)},
+            **as_fields(val))  # type: ignore[arg-type]
         protocol.meta["val_ids"] = sorted(held)
         if not drawn:
             protocol.meta["val_query_cameras"] = low

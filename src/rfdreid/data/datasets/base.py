@@ -23,10 +23,11 @@ class RawDataset:
     """The HR images of a dataset as stored on disk, before any protocol is applied.
 
     subsets: "train" / "query" / "gallery" records (factor 1) for datasets with a fixed
-        split; a single "all" subset for datasets split by a protocol (CAVIAR).
+        split; a single "all" subset for datasets split by a protocol (CAVIAR, a manifest
+        without split column).
     sizes: (width, height) of every image path, read from the headers.
     family: "mlr" (HR images degraded by the MLR protocol) or "real" (images with real
-        resolutions, split by build_caviar_protocol).
+        resolutions, build_real_protocol): the protocol `prepare --resolution auto` picks.
     """
 
     name: str
