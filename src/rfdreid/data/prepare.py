@@ -17,16 +17,16 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from rfdreid.data.datasets import DATASETS
-
+from rfdreid.data.datasets import read_dataset
 from rfdreid.data.degrade import load_as_seen
+from rfdreid.data.diagnostics import check_queries
 from rfdreid.data.images import read_image
 from rfdreid.data.protocols import (
-    CAVIAR_GALLERY_MODES,
-    CAVIAR_SPLITS,
     GALLERY_MODES,
+    SPLITS,
     build_caviar_protocol,
     build_mlr_protocol,
+    build_real_protocol,
 )
 from rfdreid.data.records import Protocol
 from rfdreid.data.tempdirs import temp_dir_beside
@@ -35,6 +35,8 @@ from rfdreid.progress import progress as progress_bar
 
 # "both" = every gallery the dataset's protocol defines (CAVIAR adds "single_all").
 PROTOCOL_CHOICES = ("single", "multi", "single_all", "both")
+# "auto": the dataset's own family (caviar and manifest real, the others synthetic).
+RESOLUTION_CHOICES = ("auto", "real", "synthetic")
 # What prepare writes into --out; anything else there is the user's and is never replaced.
 _OUTPUT_NAME = re.compile(r"protocol\.json|split_\d\d\.json|images")
 
@@ -73,9 +75,15 @@ def build_protocols(
     pseudo_labels: str = "uniform",
     val_ids: int = 0,
     decode_all: bool = False,
+    resolution: str = "auto",
+    manifest: str | Path | None = None,
 ) -> dict[str, Protocol]:
-    """File name -> Protocol: {"protocol.json": ...} or {"split_KK.json": ...} (CAVIAR).
+    """File name -> Protocol: {"protocol.json": ...} or {"split_KK.json": ...}.
 
+    resolution: "synthetic" builds the MLR protocol (images down-sampled), "real" the
+    real-resolution protocol (images as stored, pixel-count pseudo-labels); datasets
+    without a query/gallery split (caviar, a manifest without split column) get SPLITS
+    seeded splits. Every protocol is checked for unusable queries (check_queries).
     val_ids: training identities held out as a validation set (for `--select-lambda`).
     decode_all: decode every image (check_images) instead of reading headers only.
     """
@@ -83,21 +91,33 @@ def build_protocols(
         raise ReIDError(f"unknown gallery protocol {protocol!r}; choose {', '.join(PROTOCOL_CHOICES)}")
     if seed < 0:
         raise ReIDError(f"--seed must be 0 or more, got {seed}")
-    raw = DATASETS.get(dataset)(Path(root))
+    if resolution not in RESOLUTION_CHOICES:
+        raise ReIDError(f"unknown --resolution {resolution!r}; "
+                        f"choose {', '.join(RESOLUTION_CHOICES)}")
+    raw = read_dataset(dataset, Path(root), manifest)
     if decode_all:
         check_images(sorted(raw.sizes))
-    if raw.family == "real":
-        if split is not None and not 0 <= split < CAVIAR_SPLITS:
-            raise ReIDError(f"--split must be in 0..{CAVIAR_SPLITS - 1}, got {split}")
-        ks = range(CAVIAR_SPLITS) if split is None else [split]
-        modes = CAVIAR_GALLERY_MODES if protocol == "both" else (protocol,)
-        return {f"split_{k:02d}.json": build_caviar_protocol(raw, seed, k, interpolation, modes,
-                                                             pseudo_labels, val_ids)
-                for k in ks}
-    if split is not None:
-        raise ReIDError(f"--split applies to caviar only; {dataset} has one fixed split")
-    modes = GALLERY_MODES if protocol == "both" else (protocol,)
-    return {"protocol.json": build_mlr_protocol(raw, seed, interpolation, modes, val_ids)}
+    modes = None if protocol == "both" else (protocol,)
+    if resolution == "synthetic" or (resolution == "auto" and raw.family == "mlr"):
+        if split is not None:
+            raise ReIDError(f"--split applies to caviar only and to manifests without a split "
+                            f"column; {dataset} has one fixed split")
+        protocols = {"protocol.json": build_mlr_protocol(
+            raw, seed, interpolation, modes or GALLERY_MODES, val_ids)}
+    elif "all" not in raw.subsets:
+        protocols = {"protocol.json": build_real_protocol(
+            raw, seed, split, interpolation, modes, pseudo_labels, val_ids)}
+    else:
+        if split is not None and not 0 <= split < SPLITS:
+            raise ReIDError(f"--split must be in 0..{SPLITS - 1}, got {split}")
+        # CAVIAR's split files keep their format (build_caviar_protocol)
+        build = build_caviar_protocol if dataset == "caviar" else build_real_protocol
+        protocols = {f"split_{k:02d}.json": build(raw, seed, k, interpolation, modes,
+                                                  pseudo_labels, val_ids)
+                     for k in (range(SPLITS) if split is None else [split])}
+    for name, proto in protocols.items():
+        check_queries(proto, name)
+    return protocols
 
 
 def materialize(protocol: Protocol, folder: Path) -> None:
@@ -161,7 +181,10 @@ def prepare(
     pseudo_labels: str = "uniform",
     decode_all: bool = False,
     val_ids: int = 0,
-) -> dict[Path, Protocol]:
+    decode_all: bool = False,
+    val_ids: int = 0,
+    resolution: str = "auto",
+    manifest: str | Path | None = None,
     """Read `dataset` at `root`, build its protocol(s), write them to the folder `out`.
 
     Returns {written file: protocol}: out/protocol.json for market1501, dukemtmc,
@@ -170,9 +193,10 @@ def prepare(
     materialize_images also writes the degraded images under out/images/
     (out/images/split_KK/ for caviar). For synthetic, root is generated when missing or
     empty. pseudo_labels: "uniform" (the paper's equal-width pixel-count bins) or
-    "quantile" (equally filled bins), for caviar. decode_all: decode every image first.
-    val_ids: training identities held out as the protocol's validation set (RFD's lambda
-    is chosen there, never on test ids).
+    "quantile" (equally filled bins), for real-resolution protocols. decode_all: decode
+    every image first. val_ids: training identities held out as the protocol's validation
+    set (RFD's lambda is chosen there, never on test ids). resolution and manifest: see
+    build_protocols.
 
     Example::
 
@@ -183,7 +207,7 @@ def prepare(
     with _os_errors_as_user_errors(out):
         _check_out(out)
         protocols = build_protocols(dataset, root, protocol, split, seed, interpolation,
-                                    pseudo_labels, val_ids=val_ids, decode_all=decode_all)
+                                    pseudo_labels, val_ids, decode_all, resolution, manifest)
         tmp = temp_dir_beside(out)
         try:
             for name, proto in protocols.items():

@@ -2,19 +2,21 @@
 
 MLR protocol (SING, Jiao et al. AAAI 2018; the paper's MLR-Market / MLR-Duke) for sets
 with HR images only: low resolution is simulated by a seeded down-sampling factor per
-image. CAVIAR protocol (paper section 4.2, Table 5) for the real multi-resolution set:
-seeded 25 / 25 identity splits, real resolutions, pixel-count pseudo-labels.
+image. Real-resolution protocol for any dataset: images as stored, pixel-count
+pseudo-labels, seeded identity halves with LR cameras giving queries (CAVIAR, paper
+section 4.2 and Table 5, is its two-camera configuration) or the dataset's own split.
 Same arguments -> the same Protocol, record for record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
 
-from rfdreid.data.datasets.base import RawDataset, relabel
+from rfdreid.data.datasets.base import DISTRACTOR_PID, RawDataset, relabel
 from rfdreid.data.degrade import resampling
 from rfdreid.data.records import ImageRecord, Protocol
 from rfdreid.data.resolution import (
@@ -27,10 +29,11 @@ from rfdreid.data.resolution import (
 from rfdreid.errors import ReIDError
 
 GALLERY_MODES = ("single", "multi")
-# CAVIAR only: the whole HR camera as gallery (rfdreid before the paper's one-image gallery).
-CAVIAR_GALLERY_MODES = (*GALLERY_MODES, "single_all")
-CAVIAR_RES_CLASSES = 5
-CAVIAR_SPLITS = 10  # random splits of the paper
+# Real protocols drawn by camera resolution (CAVIAR) also offer the whole HR cameras as
+# gallery (rfdreid's single-resolution gallery before the paper's one-image gallery).
+REAL_GALLERY_MODES = (*GALLERY_MODES, "single_all")
+RES_CLASSES = 5  # pixel-count pseudo-label bins of the paper (section 3.5)
+SPLITS = 10  # random identity splits of the paper (section 4.3)
 
 
 def _check_modes(gallery_modes: Sequence[str], allowed: Sequence[str] = GALLERY_MODES) -> None:
@@ -162,60 +165,214 @@ def redraw_degradation(protocol: Protocol, repeat: int) -> Protocol:
                    galleries=galleries, meta={**protocol.meta, "repeat": repeat})
 
 
-def caviar_query_camera(raw: RawDataset, records: Sequence[ImageRecord]) -> int:
-    """The camera with the lower mean pixel count: its images are the LR queries."""
-    means = {}
-    for cam in sorted({r.camid for r in records}):
-        counts = [np.prod(raw.sizes[r.path]) for r in records if r.camid == cam]
-        means[cam] = float(np.mean(counts))
-    return min(means, key=lambda c: means[c])
+def low_resolution_cameras(
+    records: Sequence[ImageRecord], sizes: Mapping[str, tuple[int, int]]
+) -> tuple[list[int], dict[int, float]]:
+    """(LR cameras, mean pixel count of every camera) of `records`.
+
+    The LR cameras are the lower half of the cameras by mean pixel count (ties: lower
+    camera id first; at least one), the others are HR. With two cameras this is CAVIAR's
+    rule (the camera of the smaller crops gives the queries); with more, every camera
+    below the median view gives queries, so queries stay lower-resolution than the
+    single-resolution gallery.
+    """
+    means = {cam: float(np.mean([np.prod(sizes[r.path]) for r in records if r.camid == cam]))
+             for cam in sorted({r.camid for r in records})}
+    order = sorted(means, key=lambda c: (means[c], c))
+    return sorted(order[: max(1, len(order) // 2)]), means
 
 
-def two_camera_records(raw: RawDataset) -> list[ImageRecord]:
-    """CAVIAR records of the identities seen by both cameras (the paper drops the others)."""
-    records = raw.subset("all")
-    cams: dict[int, set[int]] = {}
+def _cameras_by_id(records: Sequence[ImageRecord]) -> dict[int, set[int]]:
+    cams: dict[int, set[int]] = defaultdict(set)
     for r in records:
-        cams.setdefault(r.pid, set()).add(r.camid)
-    keep = [r for r in records if len(cams[r.pid]) == 2]
-    num_ids = len({r.pid for r in keep})
-    if num_ids < 2:
-        raise ReIDError(f"CAVIAR folder {raw.root} has {num_ids} identities seen by both "
-                        "cameras; at least 2 are needed (the release has 50)")
-    return keep
+        cams[r.pid].add(r.camid)
+    return cams
 
 
-def _caviar_test_sets(
-    test: list[ImageRecord], query_cam: int, gallery_modes: Sequence[str],
-    pick: np.random.Generator,
-) -> tuple[list[ImageRecord], dict[str, list[ImageRecord]], dict[str, list[ImageRecord]]]:
-    """Query, galleries and gallery-specific queries of CAVIAR test (or validation) ids.
+def _ids_across(records: Sequence[ImageRecord], low: Sequence[int]) -> list[int]:
+    """Identities of `records` seen by an LR camera and by an HR camera (sorted)."""
+    return sorted(pid for pid, cams in _cameras_by_id(records).items()
+                  if cams & set(low) and cams - set(low))
 
-    `pick` draws the one-image-per-id galleries: first "multi" (from all images), then
-    "single" (from the HR camera), so adding "single" leaves the multi gallery unchanged.
+
+def _people_across_resolutions(raw: RawDataset) -> tuple[list[ImageRecord], list[int]]:
+    """Records of the identities seen by an LR and an HR camera, and the LR cameras.
+
+    CAVIAR's rule (paper section 4.2) generalised: identities seen by one camera only are
+    dropped (they cannot be queried across cameras), and the LR cameras are chosen on the
+    images of the identities seen by at least two cameras.
+    """
+    people = [r for r in raw.subset("all") if r.pid != DISTRACTOR_PID]
+    cams = _cameras_by_id(people)
+    seen_twice = [r for r in people if len(cams[r.pid]) >= 2]
+    low, _ = low_resolution_cameras(seen_twice, raw.sizes)
+    ids = set(_ids_across(seen_twice, low))
+    if len(ids) < 2:
+        raise ReIDError(f"{raw.name} folder {raw.root} has {len(ids)} identities seen by a "
+                        "low- and a high-resolution camera; at least 2 are needed")
+    return [r for r in seen_twice if r.pid in ids], low
+
+
+def _one_per_id(
+    pool: list[ImageRecord], ids: Sequence[int], pick: np.random.Generator
+) -> list[ImageRecord]:
+    chosen = []
+    for pid in ids:
+        candidates = [r for r in pool if r.pid == pid]
+        chosen.append(candidates[int(pick.integers(len(candidates)))])
+    return chosen
+
+
+def _multi_gallery(
+    pool: list[ImageRecord], ids: Sequence[int], pick: np.random.Generator
+) -> tuple[list[ImageRecord], list[ImageRecord]]:
+    """ONE image per id drawn from `pool` (all its resolutions), and the rest of the pool."""
+    chosen = _one_per_id(pool, ids, pick)
+    taken = set(chosen)
+    return chosen, [r for r in pool if r not in taken]
+
+
+TestSets = tuple[list[ImageRecord], dict[str, list[ImageRecord]], dict[str, list[ImageRecord]]]
+
+
+def _drawn_test_sets(
+    test: list[ImageRecord], low: Sequence[int], distractors: list[ImageRecord],
+    gallery_modes: Sequence[str], pick: np.random.Generator,
+) -> TestSets:
+    """Query, galleries and gallery-specific queries of test ids split by camera resolution.
+
+    query: the LR cameras' images. `pick` draws the one-image-per-id galleries: first
+    "multi" (from all images), then "single" (from the HR cameras), so adding "single"
+    leaves the multi gallery unchanged. Distractors join every gallery.
     """
     ids = sorted({r.pid for r in test})
-    query = [r for r in test if r.camid == query_cam]
-    others = [r for r in test if r.camid != query_cam]
-
-    def one_per_id(pool: list[ImageRecord]) -> list[ImageRecord]:
-        chosen = []
-        for pid in ids:
-            candidates = [r for r in pool if r.pid == pid]
-            chosen.append(candidates[int(pick.integers(len(candidates)))])
-        return chosen
-
+    query = [r for r in test if r.camid in low]
+    others = [r for r in test if r.camid not in low]
     galleries, gallery_queries = {}, {}
     if "multi" in gallery_modes:
-        galleries["multi"] = one_per_id(test)
-        chosen = set(galleries["multi"])
-        gallery_queries["multi"] = [r for r in test if r not in chosen]
+        galleries["multi"], gallery_queries["multi"] = _multi_gallery(test, ids, pick)
     if "single" in gallery_modes:
-        galleries["single"] = one_per_id(others)
+        galleries["single"] = _one_per_id(others, ids, pick)
     if "single_all" in gallery_modes:
         galleries["single_all"] = others
         gallery_queries["single_all"] = query
+    return query, {k: v + distractors for k, v in galleries.items()}, gallery_queries
+
+
+def _given_test_sets(
+    query: list[ImageRecord], gallery: list[ImageRecord], gallery_modes: Sequence[str],
+    pick: np.random.Generator,
+) -> TestSets:
+    """Query and galleries of a dataset whose split says which image is a query.
+
+    single: the gallery as given. multi: ONE image per query id drawn from all its query
+    and gallery images, every other image of these ids queries it; gallery images of
+    other ids (distractors) join it whole.
+    """
+    ids = sorted({r.pid for r in query})
+    galleries, gallery_queries = {}, {}
+    if "multi" in gallery_modes:
+        chosen, rest = _multi_gallery([r for r in query + gallery if r.pid in set(ids)], ids, pick)
+        galleries["multi"] = chosen + [r for r in gallery if r.pid not in set(ids)]
+        gallery_queries["multi"] = rest
+    if "single" in gallery_modes:
+        galleries["single"] = list(gallery)
     return query, galleries, gallery_queries
+
+
+def build_real_protocol(
+    raw: RawDataset,
+    seed: int,
+    split: int | None = None,
+    interpolation: str = "bicubic",
+    gallery_modes: Sequence[str] | None = None,
+    pseudo_label_mode: str = "uniform",
+    val_ids: int = 0,
+    num_bins: int = RES_CLASSES,
+    name: str = "real",
+) -> Protocol:
+    """The real-resolution protocol of any dataset: images as stored, pseudo-labelled.
+
+    res_label: pixel-count pseudo-label (section 3.5), `num_bins` bins ("uniform" as the
+    paper or "quantile") computed on the training images only and applied to every image;
+    meta["res_bin_edges"] holds the edges. Every record has factor 1.
+
+    A dataset with one "all" subset (no split) is split by CAVIAR's rule generalised
+    (paper section 4.2): identities seen by an LR and an HR camera are kept (see
+    low_resolution_cameras; meta["query_cameras"]), a RNG seeded with (seed, split) draws
+    half of them for training, the rest is test. query: the LR cameras' test images;
+    galleries "single" (ONE HR-camera image per test id), "multi" (ONE image per test id
+    from all its images, all other test images query it) and "single_all" (every
+    HR-camera test image); gallery_modes default to all three.
+    A dataset with train / query / gallery subsets keeps them (split must be None):
+    "single" is the gallery as given, "multi" is drawn as above (see _given_test_sets);
+    gallery_modes default to both.
+    Images of pid -1 (DISTRACTOR_PID) match no query: they join every test gallery.
+    val_ids: that many training ids seen by an LR and an HR camera (seeded) are held out
+    of train and become `validation`, split by camera resolution as above.
+    """
+    drawn = "all" in raw.subsets
+    allowed = REAL_GALLERY_MODES if drawn else GALLERY_MODES
+    gallery_modes = allowed if gallery_modes is None else gallery_modes
+    _check_modes(gallery_modes, allowed)
+    resampling(interpolation)
+    key = [seed] if split is None else [seed, split]
+    meta: dict[str, object] = {"protocol": name, "root": str(raw.root)}
+    if drawn:
+        if split is None:
+            raise ReIDError(f"{raw.name} has no query/gallery split: choose a --split")
+        people, low = _people_across_resolutions(raw)
+        pids = sorted({r.pid for r in people})
+        train_ids = set(int(p) for p in np.random.default_rng(key).choice(
+            pids, size=len(pids) // 2, replace=False))
+        test_ids = [p for p in pids if p not in train_ids]
+        train = [r for r in people if r.pid in train_ids]
+        distractors = [r for r in raw.subset("all") if r.pid == DISTRACTOR_PID]
+        meta["query_cameras"] = low
+    else:
+        if split is not None:
+            raise ReIDError(f"{raw.name} has a fixed query/gallery split; --split does not apply")
+        train = raw.subset("train")
+        low, _ = low_resolution_cameras(train, raw.sizes)
+    held = _hold_out(_ids_across(train, low), val_ids, np.random.default_rng([*key, 3]))
+    kept = relabel([r for r in train if r.pid not in held])
+    labels, edges = pixel_count_labels([raw.sizes[r.path] for r in kept], num_bins,
+                                       pseudo_label_mode)
+
+    def labelled(recs: list[ImageRecord]) -> list[ImageRecord]:
+        bins = assign_pixel_bins([raw.sizes[r.path] for r in recs], edges)
+        return [replace(r, res_label=int(b)) for r, b in zip(recs, bins)]
+
+    def as_fields(sets: TestSets) -> dict[str, object]:
+        query, galleries, gallery_queries = sets
+        return {"query": labelled(query),
+                "galleries": {k: labelled(v) for k, v in galleries.items()},
+                "gallery_queries": {k: labelled(v) for k, v in gallery_queries.items()}}
+
+    pick = np.random.default_rng([*key, 1])
+    if drawn:
+        test = as_fields(_drawn_test_sets([r for r in people if r.pid in set(test_ids)], low,
+                                          distractors, gallery_modes, pick))
+        meta.update(train_ids=sorted(train_ids - held), test_ids=test_ids)
+    else:
+        test = as_fields(_given_test_sets(raw.subset("query"), raw.subset("gallery"),
+                                          gallery_modes, pick))
+    meta.update(res_bin_edges=[float(e) for e in edges], pseudo_label_mode=pseudo_label_mode)
+    protocol = Protocol(
+        dataset=raw.name, interpolation=interpolation, seed=seed, num_res_classes=num_bins,
+        train=[replace(r, res_label=int(b)) for r, b in zip(kept, labels)], split=split,
+        meta=meta, **test,  # type: ignore[arg-type]
+    )
+    if held:
+        val = _drawn_test_sets([r for r in train if r.pid in held], low, [], gallery_modes,
+                               np.random.default_rng([*key, 4]))
+        protocol.validation = replace(
+            protocol, train=[], meta={"protocol": name, "val_ids": sorted(held)},
+            **as_fields(val))  # type: ignore[arg-type]
+        protocol.meta["val_ids"] = sorted(held)
+        if not drawn:
+            protocol.meta["val_query_cameras"] = low
+    return protocol
 
 
 def build_caviar_protocol(
@@ -223,83 +380,32 @@ def build_caviar_protocol(
     seed: int,
     split: int,
     interpolation: str = "bicubic",
-    gallery_modes: Sequence[str] = CAVIAR_GALLERY_MODES,
+    gallery_modes: Sequence[str] | None = None,
     pseudo_label_mode: str = "uniform",
     val_ids: int = 0,
 ) -> Protocol:
     """Split `split` of the CAVIAR protocol (SING / paper section 4.2 and Table 5).
 
-    Identities seen by one camera only are dropped (50 remain in the release); a RNG
-    seeded with (seed, split) draws half of them (25) for training, the rest is test.
-    The camera with the lower mean pixel count (over all kept images) is the LR camera.
-
-    train: all images of the train ids (pids relabelled 0..24), factor 1.
-    query: the LR camera's images of the test ids, factor 1 (real resolution).
-    galleries["single"]: ONE image per test id, drawn from the HR camera's images (section
-        4.4: "presence of only single image for each query in the gallery set"; Figure 4:
-        "There is only one true match"), so 25 images.
-    galleries["multi"]: ONE image per test id, drawn at random from ALL its images, of
-        both cameras and so of all resolutions (section 4.4: "randomly pick one image for
-        each identity from all the resolutions"); gallery_queries["multi"]: every other
-        test image, HR ones included. The paper explains the higher multi-resolution
-        scores of Table 5 by exactly this: "multiple HR query images are also present".
-        Under the cross-camera rule a query whose id's gallery image comes from its own
-        camera has no valid match and is skipped, so each id is queried from the camera
-        its gallery image is not from.
-    galleries["single_all"] (named option): every HR-camera image of the test ids, queried
-        by `query`; rfdreid's single-resolution gallery before it followed the paper.
-    val_ids: that many training ids (seeded) are held out of train and become `validation`,
-        built by the same rules as the test sets.
-    res_label: pixel-count pseudo-label (section 3.5), bins computed on the training
-        images and applied to every image; num_res_classes = 5. meta holds the edges.
-    Interpolation is recorded only (no image is degraded on CAVIAR).
+    CAVIAR is build_real_protocol on its two cameras: 50 identities seen by both (the
+    22 seen by one are dropped), 25 / 25 seeded halves, the camera of the smaller crops
+    gives the LR queries, 5 pixel-count pseudo-label classes.
+    galleries["single"]: ONE HR-camera image per test id (section 4.4: "presence of only
+        single image for each query in the gallery set"; Figure 4: "There is only one true
+        match"), so 25 images.
+    galleries["multi"]: ONE image per test id from ALL its images (section 4.4: "randomly
+        pick one image for each identity from all the resolutions"); every other test
+        image, HR ones included, queries it (gallery_queries["multi"]): the paper explains
+        the higher multi-resolution scores of Table 5 by "multiple HR query images are
+        also present". A query from the camera of its id's gallery image has no valid
+        match under the cross-camera rule and is skipped.
+    galleries["single_all"]: every HR-camera test image (rfdreid's single-resolution
+        gallery before it followed the paper).
+    Files keep CAVIAR's format: meta "protocol" is "caviar" and "query_camera" names its
+    one LR camera (general protocols list "query_cameras").
     """
-    _check_modes(gallery_modes, CAVIAR_GALLERY_MODES)
-    resampling(interpolation)
-    records = two_camera_records(raw)
-    pids = sorted({r.pid for r in records})
-    rng = np.random.default_rng([seed, split])
-    train_ids = set(int(p) for p in rng.choice(pids, size=len(pids) // 2, replace=False))
-    test_ids = [p for p in pids if p not in train_ids]
-    held = _hold_out(sorted(train_ids), val_ids, np.random.default_rng([seed, split, 3]))
-    query_cam = caviar_query_camera(raw, records)
-
-    train = relabel([r for r in records if r.pid in train_ids - held])
-    labels, edges = pixel_count_labels([raw.sizes[r.path] for r in train], CAVIAR_RES_CLASSES,
-                                       pseudo_label_mode)
-
-    def labelled(recs: list[ImageRecord]) -> list[ImageRecord]:
-        bins = assign_pixel_bins([raw.sizes[r.path] for r in recs], edges)
-        return [replace(r, res_label=int(b)) for r, b in zip(recs, bins)]
-
-    def test_sets(ids: Sequence[int], pick: np.random.Generator) -> dict[str, object]:
-        query, galleries, gallery_queries = _caviar_test_sets(
-            [r for r in records if r.pid in set(ids)], query_cam, gallery_modes, pick)
-        return {"query": labelled(query),
-                "galleries": {k: labelled(v) for k, v in galleries.items()},
-                "gallery_queries": {k: labelled(v) for k, v in gallery_queries.items()}}
-
-    protocol = Protocol(
-        dataset=raw.name,
-        interpolation=interpolation,
-        seed=seed,
-        num_res_classes=CAVIAR_RES_CLASSES,
-        train=[replace(r, res_label=int(b)) for r, b in zip(train, labels)],
-        split=split,
-        meta={
-            "protocol": "caviar",
-            "root": str(raw.root),
-            "query_camera": query_cam,
-            "train_ids": sorted(train_ids - held),
-            "test_ids": test_ids,
-            "res_bin_edges": [float(e) for e in edges],
-            "pseudo_label_mode": pseudo_label_mode,
-        },
-        **test_sets(test_ids, np.random.default_rng([seed, split, 1])),  # type: ignore[arg-type]
-    )
-    if held:
-        protocol.validation = replace(
-            protocol, train=[], meta={"protocol": "caviar", "val_ids": sorted(held)},
-            **test_sets(sorted(held), np.random.default_rng([seed, split, 4])))  # type: ignore[arg-type]
-        protocol.meta["val_ids"] = sorted(held)
+    protocol = build_real_protocol(raw, seed, split, interpolation, gallery_modes,
+                                   pseudo_label_mode, val_ids, RES_CLASSES, name="caviar")
+    protocol.meta = {("query_camera" if k == "query_cameras" else k):
+                     (v[0] if k == "query_cameras" else v)  # type: ignore[index]
+                     for k, v in protocol.meta.items()}
     return protocol

@@ -4,16 +4,20 @@ Why: tests, the demo and users without Market-1501 need a re-id set that is smal
 to make, deterministic for a seed and still a real re-id problem: identities differ by
 clothing colours / patterns and body proportions, cameras differ by viewpoint (shear,
 scale), illumination (gain, colour cast), background and blur, and crops vary in size
-(heights 80-160 px, aspect 1:2 to 1:3) like detector boxes. It is written in the
-Market-1501 layout so the Market reader (and other toolkits) read it and users can look
-at it.
+(heights 80-160 px, aspect 1:2 to 1:3) like detector boxes. Cameras may also stand at
+different distances: their people are drawn smaller, so the set has real multi-resolution
+images of different sizes (not down-sampled copies). It is written in the Market-1501
+layout so the Market reader (and other toolkits) read it and users can look at it, with
+an optional manifest.csv for the manifest reader.
 """
 
 from __future__ import annotations
 
 import colorsys
+import csv
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +31,7 @@ PATTERNS = ("plain", "horizontal_stripes", "vertical_stripes", "two_tone")
 SKIN_TONES: tuple[Color, ...] = ((241, 194, 155), (224, 172, 125), (198, 134, 66),
                                  (141, 85, 36), (92, 56, 30))
 HUES = 12  # shirt / trousers hues are drawn from a small palette: ids share colours
+MARKET_SPLITS = {"bounding_box_train": "train", "query": "query", "bounding_box_test": "gallery"}
 
 
 @dataclass(frozen=True)
@@ -185,10 +190,18 @@ def _draw_person(img: Image.Image, ident: Identity, cam: Camera, rng: np.random.
             180, 360, fill=ident.hair)
 
 
-def render_pedestrian(ident: Identity, cam: Camera, rng: np.random.Generator) -> Image.Image:
-    """One crop of `ident` seen by `cam`: random size, pose, position and noise."""
+def render_pedestrian(
+    ident: Identity, cam: Camera, rng: np.random.Generator, distance: float = 1.0
+) -> Image.Image:
+    """One crop of `ident` seen by `cam`: random size, pose, position and noise.
+
+    distance: the person stands that many times farther away, so the crop is drawn
+    that many times smaller in each side (a real low-resolution image).
+    """
     h = int(rng.integers(80, 161))
     w = max(24, int(round(h / rng.uniform(2.0, 3.0))))
+    if distance != 1.0:
+        h, w = max(8, round(h / distance)), max(4, round(w / distance))
     img = Image.fromarray(np.clip(_background(cam, w, h, rng), 0, 255).astype(np.uint8))
     _draw_person(img, ident, cam, rng)
     shear = cam.shear + rng.uniform(-0.03, 0.03)
@@ -210,6 +223,9 @@ def generate_synthetic(
     num_cameras: int = 3,
     images_per_id_per_camera: int = 4,
     seed: int = 0,
+    camera_distances: Sequence[float] | None = None,
+    num_distractors: int = 0,
+    manifest: bool = False,
 ) -> Path:
     """Write a synthetic re-id set in the Market-1501 layout under `root` and return it.
 
@@ -218,6 +234,12 @@ def generate_synthetic(
     crop is a query and the others go to the gallery (so each query has
     (num_cameras - 1) * images_per_id_per_camera cross-camera matches). Names are
     PPPP_cXs1_FFFFFF_00.jpg. Same arguments -> the same images (pixel for pixel).
+    camera_distances: camera c draws its people at camera_distances[c] (1 = as near as
+        the default set, 3 = a third of the height and width); one value per camera.
+    num_distractors: further people, each seen once in the gallery by camera
+        (k mod num_cameras), named 0000_cXs1_9KKKKK_00.jpg (Market's distractor id 0000).
+    manifest: also write ROOT/manifest.csv (path,pid,camid,split; camid 0-based,
+        distractors pid -1) for `rfdreid prepare --dataset manifest`.
     The set is written to a temporary folder next to root and renamed, so a crash
     leaves no half set.
 
@@ -229,23 +251,40 @@ def generate_synthetic(
     if num_cameras < 2 or images_per_id_per_camera < 2 or num_train_ids < 1 or num_test_ids < 1:
         raise ValueError("synthetic set needs >= 2 cameras, >= 2 images per id and camera, "
                          ">= 1 train and test id")
+    distances = list(camera_distances) if camera_distances is not None else [1.0] * num_cameras
+    if len(distances) != num_cameras or min(distances) <= 0:
+        raise ValueError(f"camera_distances needs {num_cameras} positive values, got {distances}")
     root = Path(root)
     tmp = temp_dir_beside(root)
     try:
         for folder in ("bounding_box_train", "bounding_box_test", "query"):
             (tmp / folder).mkdir()
         cameras = [make_camera(np.random.default_rng([seed, 1, c])) for c in range(num_cameras)]
+        rows: list[tuple[str, int, int, str]] = []
+
+        def draw(ident: Identity, pid: int, c: int, frame: int, rng: np.random.Generator,
+                 folder: str) -> None:
+            name = f"{max(pid, 0):04d}_c{c + 1}s1_{frame:06d}_00.jpg"
+            render_pedestrian(ident, cameras[c], rng, distances[c]).save(
+                tmp / folder / name, quality=92)
+            rows.append((f"{folder}/{name}", pid, c, MARKET_SPLITS[folder]))
+
         for pid in range(1, num_train_ids + num_test_ids + 1):
             ident = make_identity(np.random.default_rng([seed, 0, pid]))
-            for c, cam in enumerate(cameras):
+            for c in range(num_cameras):
                 for k in range(images_per_id_per_camera):
-                    rng = np.random.default_rng([seed, 2, pid, c, k])
                     if pid <= num_train_ids:
                         folder = "bounding_box_train"
                     else:
                         folder = "query" if k == 0 else "bounding_box_test"
-                    name = f"{pid:04d}_c{c + 1}s1_{k * 25:06d}_00.jpg"
-                    render_pedestrian(ident, cam, rng).save(tmp / folder / name, quality=92)
+                    draw(ident, pid, c, k * 25, np.random.default_rng([seed, 2, pid, c, k]), folder)
+        for k in range(num_distractors):
+            ident = make_identity(np.random.default_rng([seed, 3, k]))
+            draw(ident, -1, k % num_cameras, 900000 + k, np.random.default_rng([seed, 4, k]),
+                 "bounding_box_test")
+        if manifest:
+            with (tmp / "manifest.csv").open("w", newline="") as f:
+                csv.writer(f).writerows([("path", "pid", "camid", "split"), *rows])
         if root.is_dir():
             root.rmdir()  # only an empty folder is replaced (callers check)
         os.replace(tmp, root)

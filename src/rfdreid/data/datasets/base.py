@@ -23,10 +23,11 @@ class RawDataset:
     """The HR images of a dataset as stored on disk, before any protocol is applied.
 
     subsets: "train" / "query" / "gallery" records (factor 1) for datasets with a fixed
-        split; a single "all" subset for datasets split by a protocol (CAVIAR).
+        split; a single "all" subset for datasets split by a protocol (CAVIAR, a manifest
+        without split column).
     sizes: (width, height) of every image path, read from the headers.
     family: "mlr" (HR images degraded by the MLR protocol) or "real" (images with real
-        resolutions, split by build_caviar_protocol).
+        resolutions, build_real_protocol): the protocol `prepare --resolution auto` picks.
     """
 
     name: str
@@ -44,8 +45,21 @@ class RawDataset:
         return self.subsets[name]
 
 
-DATASETS: Registry[Callable[[Path], RawDataset]] = Registry("dataset")
-"""Dataset name -> reader(root) -> RawDataset."""
+DISTRACTOR_PID = -1
+"""Person id of an image that belongs to no identity: a gallery distractor (it matches no
+query); readers drop it from training and query sets, where it would be junk."""
+
+DATASETS: Registry[Callable[..., RawDataset]] = Registry("dataset")
+"""Dataset name -> reader(root) -> RawDataset (the manifest reader also takes its file)."""
+
+
+def read_dataset(name: str, root: Path, manifest: str | Path | None = None) -> RawDataset:
+    """The RawDataset of reader `name` at root; only "manifest" takes a manifest file."""
+    if manifest is None:
+        return DATASETS.get(name)(root)
+    if name != "manifest":
+        raise ReIDError(f"--manifest applies to --dataset manifest only, not {name}")
+    return DATASETS.get(name)(root, Path(manifest))
 
 
 @dataclass(frozen=True)
