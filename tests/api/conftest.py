@@ -12,10 +12,8 @@ import pytest
 
 from rfdreid.api import ReIDModel
 from rfdreid.cli.main import main
-from rfdreid.config import load_config
-from rfdreid.engine.trainer import train
 
-from tiny import TINY_OVERRIDES, make_tiny_protocol
+from tiny import train_tiny_pair
 
 
 @dataclass(frozen=True)
@@ -29,13 +27,8 @@ class Trained:
 @pytest.fixture(scope="package")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     root = tmp_path_factory.mktemp("trained")
-    protocol = make_tiny_protocol(root)
-    paths = {}
-    for kind, task in (("bf", "id"), ("br", "resolution")):
-        cfg = load_config(None, [*TINY_OVERRIDES, "train.iterations=2", f"train.task={task}",
-                                 f"data.protocol={protocol}", f"train.out_dir={root / kind}"])
-        paths[kind] = train(cfg, progress=False)
-    return Trained(protocol, paths["bf"], paths["br"], root / "imgs")
+    p = train_tiny_pair(root)
+    return Trained(p.protocol, p.bf, p.br, p.images)
 
 
 @pytest.fixture(scope="package")

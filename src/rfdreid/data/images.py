@@ -7,6 +7,7 @@ deep inside a DataLoader worker.
 
 from __future__ import annotations
 
+from io import BytesIO
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
@@ -16,7 +17,9 @@ from rfdreid.errors import ReIDError
 IMAGE_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 """File suffixes (lower case) that readers treat as images; anything else is ignored."""
 
-_READ_ERRORS = (OSError, UnidentifiedImageError, ValueError, SyntaxError)
+# DecompressionBombError: a small file that decodes to a huge image is refused, not decoded.
+_READ_ERRORS = (OSError, UnidentifiedImageError, ValueError, SyntaxError,
+                Image.DecompressionBombError)
 
 
 def is_image_file(path: Path) -> bool:
@@ -34,11 +37,23 @@ def read_image(path: str | Path) -> Image.Image:
 
     Raises ReIDError naming the file when it cannot be decoded (truncated, not an image).
     """
+    return _decode_rgb(path, str(path), "; replace or delete the file")
+
+
+def _decode_rgb(source: str | Path | BytesIO, name: str, advice: str) -> Image.Image:
     try:
-        with Image.open(path) as img:
+        with Image.open(source) as img:
             return img.convert("RGB")
     except _READ_ERRORS as e:
-        raise ReIDError(f"cannot read image {path}: {e}; replace or delete the file") from None
+        raise ReIDError(f"cannot read image {name}: {e}{advice}") from None
+
+
+def decode_image(data: bytes, name: str) -> Image.Image:
+    """read_image for bytes that are not a file (an upload): same decoder, same checks.
+
+    Raises ReIDError naming `name` when the bytes are not a decodable image.
+    """
+    return _decode_rgb(BytesIO(data), name, "")
 
 
 def read_image_size(path: str | Path) -> tuple[int, int]:
