@@ -33,8 +33,8 @@ _MULTIPART_SLACK = 64 * 1024  # form boundaries and headers around the uploaded 
 _templates = Environment(loader=PackageLoader("rfdreid.serve", "templates"), autoescape=True)
 
 
-def _page(name: str, status_code: int = 200, **context: object) -> HTMLResponse:
-    return HTMLResponse(_templates.get_template(name).render(**context), status_code)
+def _page(template: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    return HTMLResponse(_templates.get_template(template).render(**context), status_code)
 
 
 def _not_found() -> HTTPException:
