@@ -2,6 +2,7 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 let query = document.body.dataset.query || null;
+let latest = 0;  // a slower, older answer must not overwrite a newer ranking
 
 async function refresh() {
   if (!query) return;
@@ -9,8 +10,10 @@ async function refresh() {
   const params = new URLSearchParams({query, k: $("top-k").value});
   if ($("lam")) params.set("lam", $("lam").value);
   if (form) params.set("form", form.value);
+  const mine = ++latest;
   const response = await fetch("/ranking?" + params);
-  $("ranking").innerHTML = await response.text();
+  const html = await response.text();
+  if (mine === latest) $("ranking").innerHTML = html;
 }
 
 function showError(message) {
