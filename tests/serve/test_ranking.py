@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from rfdreid.engine.gallery import Features
-from rfdreid.serve.ranking import rank_indices
+from rfdreid.serve.ranking import QueryRows
 
 
 def _features() -> tuple[Features, Features]:
@@ -19,13 +19,13 @@ def _features() -> tuple[Features, Features]:
 
 def test_lambda_zero_is_bf_and_nothing_moves() -> None:
     q, g = _features()
-    assert [(i, m) for i, _, m in rank_indices(q, g, 0.0, "filter", 4)] == \
+    assert [(i, m) for i, _, m in QueryRows.compute(q, g).top(0.0, "filter", 4)] == \
         [(0, 0), (1, 0), (2, 0), (3, 0)]
 
 
 def test_filter_pushes_same_resolution_down_and_reports_moves() -> None:
     q, g = _features()
-    ranked = rank_indices(q, g, 1.0, "filter", 4)  # D_f + cos: same resolution penalised
+    ranked = QueryRows.compute(q, g).top(1.0, "filter", 4)  # D_f + cos: same resolution penalised
     assert [i for i, _, _ in ranked] == [2, 0, 1, 3]
     assert [m for _, _, m in ranked] == [2, -1, -1, 0]
     d_f = torch.cdist(q.f, g.f)[0]
@@ -34,16 +34,16 @@ def test_filter_pushes_same_resolution_down_and_reports_moves() -> None:
 
 def test_literal_keeps_same_resolution_first() -> None:
     q, g = _features()
-    assert [i for i, _, _ in rank_indices(q, g, 1.0, "literal", 2)] == [0, 1]
+    assert [i for i, _, _ in QueryRows.compute(q, g).top(1.0, "literal", 2)] == [0, 1]
 
 
 def test_excluded_indices_leave_both_orders() -> None:
     q, g = _features()
-    ranked = rank_indices(q, g, 1.0, "filter", 4, exclude=[2])
+    ranked = QueryRows.compute(q, g, exclude=[2]).top(1.0, "filter", 4)
     assert [(i, m) for i, _, m in ranked] == [(0, 0), (1, 0), (3, 0)]
 
 
 def test_without_resolution_features_distance_is_bf() -> None:
     q, g = _features()
-    ranked = rank_indices(Features(q.f), Features(g.f), 1.0, "filter", 2)
+    ranked = QueryRows.compute(Features(q.f), Features(g.f)).top(1.0, "filter", 2)
     assert [i for i, _, _ in ranked] == [0, 1]

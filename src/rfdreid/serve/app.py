@@ -7,6 +7,7 @@ plain JavaScript (static/viewer.js), no build step.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from io import BytesIO
 from pathlib import Path
 
@@ -22,13 +23,14 @@ from starlette.staticfiles import StaticFiles
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, RFD_FORMS
 from rfdreid.serve.gallery_search import GallerySearch
-from rfdreid.serve.ranking import rank
+from rfdreid.serve.ranking import QueryRows, rank
 from rfdreid.serve.run_browser import SORT_KEYS, RunBrowser
 from rfdreid.serve.uploads import DEFAULT_MAX_UPLOAD_BYTES, UploadTooLarge, decode_upload
 
 MAX_TOP_K = 100
 _CHOOSABLE = 500  # gallery files offered as queries in the page's list
 _MULTIPART_SLACK = 64 * 1024  # form boundaries and headers around the uploaded file
+_KEPT_ROWS = 32  # queries whose distance rows are kept for the slider
 
 _templates = Environment(loader=PackageLoader("rfdreid.serve", "templates"), autoescape=True)
 
@@ -56,6 +58,7 @@ def create_app(search: GallerySearch | None = None, run: RunBrowser | None = Non
     lam = run.ecfg.rfd_lambda if run else DEFAULT_LAMBDA
     form = run.ecfg.rfd_form if run else DEFAULT_RFD_FORM
     controls = {"lam": lam, "form": form, "forms": RFD_FORMS, "top_k": 10}
+    rows_of: OrderedDict[str, QueryRows] = OrderedDict()
 
     def resolve(query_id: str):  # noqa: ANN202 - the resolver's own tuple
         source = search or run
@@ -73,13 +76,18 @@ def create_app(search: GallerySearch | None = None, run: RunBrowser | None = Non
         return _page("run.html", run=run, name=run.run_dir.name)  # type: ignore[union-attr]
 
     def ranking(request: Request) -> Response:
-        query, gallery, exclude = resolve(request.query_params.get("query", ""))
+        query_id = request.query_params.get("query", "")
+        query, gallery, exclude = resolve(query_id)
         lam_now = _float(request, "lam", lam)
         form_now = request.query_params.get("form", form)
         if form_now not in RFD_FORMS:
             raise HTTPException(400, f"form must be one of {', '.join(RFD_FORMS)}")
         top_k = int(min(max(_float(request, "k", 10), 1), MAX_TOP_K))
-        hits = rank(query, gallery, lam_now, form_now, top_k, exclude)
+        if query_id not in rows_of:
+            rows_of[query_id] = QueryRows.compute(query.features, gallery.features, exclude)
+            if len(rows_of) > _KEPT_ROWS:
+                rows_of.popitem(last=False)
+        hits = rank(query, gallery, rows_of[query_id], lam_now, form_now, top_k)
         return _page("ranking.html", query=query, hits=hits, lam=lam_now, form=form_now,
                      has_rfd=gallery.has_rfd)
 
