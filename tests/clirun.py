@@ -7,7 +7,6 @@ one `error: ...` line on stderr, and both need a trained pair to search and eval
 from __future__ import annotations
 
 import re
-
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,29 +15,10 @@ from pathlib import Path
 import pytest
 
 from rfdreid.cli.main import main
-from rfdreid.config import load_config
-from rfdreid.engine.trainer import train
 
-from tiny import TINY_OVERRIDES, make_tiny_protocol
-
-
-@dataclass(frozen=True)
-class Trained:
-    protocol: Path
-    bf: Path
-    br: Path
-    images: Path  # the protocol's JPEGs, named <pid>_<cam>_<k>.jpg
-
-
-def train_tiny_pair(root: Path) -> Trained:
-    """B-F and B-R trained 2 iterations each on the tiny protocol, under root/{bf,br}."""
-    protocol = make_tiny_protocol(root)
-    paths = {}
-    for kind, task in (("bf", "id"), ("br", "resolution")):
-        cfg = load_config(None, [*TINY_OVERRIDES, "train.iterations=2", f"train.task={task}",
-                                 f"data.protocol={protocol}", f"train.out_dir={root / kind}"])
-        paths[kind] = train(cfg, progress=False)
-    return Trained(protocol, paths["bf"], paths["br"], root / "imgs")
+from tiny import TINY_OVERRIDES
+from tiny import TinyPair as Trained  # noqa: F401  (re-exported for tests/api, robustness)
+from tiny import train_tiny_pair  # noqa: F401
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ that train and evaluate. Import `TINY_OVERRIDES` / `make_tiny_protocol` from `ti
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -57,3 +58,26 @@ def make_tiny_protocol(tmp_path: Path) -> Path:
     path = tmp_path / "protocol.json"
     proto.save(path)
     return path
+
+
+@dataclass(frozen=True)
+class TinyPair:
+    protocol: Path
+    bf: Path
+    br: Path
+    images: Path  # the protocol's JPEGs, named <pid>_<cam>_<k>.jpg
+
+
+def train_tiny_pair(root: Path) -> TinyPair:
+    """The tiny protocol under `root` and a B-F / B-R pair trained on it for 2 iterations
+    each (seconds on a CPU)."""
+    from rfdreid.config import load_config
+    from rfdreid.engine.trainer import train
+
+    protocol = make_tiny_protocol(root)
+    paths = {}
+    for kind, task in (("bf", "id"), ("br", "resolution")):
+        cfg = load_config(None, [*TINY_OVERRIDES, "train.iterations=2", f"train.task={task}",
+                                 f"data.protocol={protocol}", f"train.out_dir={root / kind}"])
+        paths[kind] = train(cfg, progress=False)
+    return TinyPair(protocol, paths["bf"], paths["br"], root / "imgs")

@@ -2,4 +2,4 @@
 
 from rfdreid.cli import demo, evaluate, prepare, reproduce, train  # noqa: F401
 from rfdreid.cli import model_info, presets  # noqa: F401
-from rfdreid.cli import export, search  # noqa: F401
+from rfdreid.cli import export, search, serve  # noqa: F401

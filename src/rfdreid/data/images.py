@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -40,19 +41,21 @@ def list_images(folder: Path) -> list[Path]:
 
 
 @contextmanager
-def open_image(path: str | Path) -> Iterator[Image.Image]:
+def open_image(path: str | Path | BytesIO, name: str | None = None) -> Iterator[Image.Image]:
     """Image.open with errors (unreadable, damaged, too many pixels) as a ReIDError naming
-    the file; the size is checked from the header, before any pixel is decoded."""
+    the file (or `name`, for bytes that are no file); the size is checked from the header,
+    before any pixel is decoded."""
+    name = name or str(path)
     try:
         with Image.open(path) as img:
             w, h = img.size
             if w * h > MAX_PIXELS:
-                raise ReIDError(f"image {path} is {w} x {h} pixels, more than the "
+                raise ReIDError(f"image {name} is {w} x {h} pixels, more than the "
                                 f"{MAX_PIXELS:,} allowed (a decompression bomb?); remove it")
             yield img
     except _READ_ERRORS as e:
         message = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise ReIDError(f"cannot read image {path}: {message}; replace or delete the "
+        raise ReIDError(f"cannot read image {name}: {message}; replace or delete the "
                         "file") from None
 
 
@@ -76,6 +79,16 @@ def read_image(path: str | Path) -> Image.Image:
     too large).
     """
     with open_image(path) as img:
+        img.load()
+        return to_rgb(img)
+
+
+def decode_image(data: bytes, name: str) -> Image.Image:
+    """read_image for bytes that are not a file (an upload): same decoder, same checks.
+
+    Raises ReIDError naming `name` when the bytes are not a decodable image.
+    """
+    with open_image(BytesIO(data), name) as img:
         img.load()
         return to_rgb(img)
 

@@ -213,6 +213,18 @@ def evaluate_protocol(
     return out
 
 
+def pair_features(pair: RunPair, ecfg: EvalConfig, device: str = "cpu", progress: bool = True
+                  ) -> tuple[Protocol, _PairFeatures]:
+    """The protocol of one trained pair and a source of its (cached) test features, for
+    tools that look inside a finished evaluation (`rfdreid serve --run`)."""
+    bf = read_trained_model(pair.bf, expect_kind="B-F")
+    br = read_trained_model(pair.br, expect_kind="B-R") if pair.br else None
+    protocol = Protocol.load(pair.protocol or bf.config.data.protocol)
+    interp = protocol.interpolation
+    return protocol, _PairFeatures(_Embedder(bf, interp, ecfg, device, progress),
+                                   _Embedder(br, interp, ecfg, device, progress) if br else None)
+
+
 @dataclass
 class PairResult:
     """One trained pair's results: one SplitResult per repeat, and the λ chosen."""
@@ -340,6 +352,8 @@ def evaluate_runs(
                            for mode, res in s.items()} for s in per_split]
         payload = {"splits": [str(p.bf) for p in pairs], "repeats": ecfg.repeats,
                    "init": [model_inits(p) for p in pairs],
+                   "pairs": [{k: v and str(v) for k, v in dataclasses.asdict(p).items()}
+                             for p in pairs],
                    "settings": settings or {"eval": dataclasses.asdict(ecfg)},
                    "chosen_lambda": [r.chosen for r in results], "summary": table,
                    "per_split": per_split_json}

@@ -1,0 +1,69 @@
+"""`rfdreid serve`: the web viewer of a gallery folder or of an `rfdreid evaluate` output."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from rfdreid.cli.main import app
+from rfdreid.errors import ReIDError
+
+LOCAL_HOST = "127.0.0.1"
+
+
+@app.command(
+    epilog="Examples: rfdreid serve --checkpoint runs/x/bf/checkpoint.pt --br "
+    "runs/x/br/checkpoint.pt --gallery gallery/;  rfdreid serve --run runs/x/eval"
+)
+def serve(
+    checkpoint: Annotated[Optional[Path], typer.Option(help="B-F checkpoint (with --gallery).")] = None,
+    br: Annotated[Optional[Path], typer.Option(help="B-R checkpoint: RFD slider, resolution classes.")] = None,
+    gallery: Annotated[Optional[Path], typer.Option(help="Folder of gallery images (not recursive).")] = None,
+    run: Annotated[Optional[Path], typer.Option(help="An `rfdreid evaluate` output folder to browse.")] = None,
+    host: Annotated[str, typer.Option(help="Address to bind; anything but loopback exposes your images.")] = LOCAL_HOST,
+    port: Annotated[int, typer.Option(min=0, max=65535)] = 8000,
+    max_upload_mb: Annotated[float, typer.Option(min=0.01, help="Largest query upload.")] = 8.0,
+    cache_dir: Annotated[Optional[Path], typer.Option(
+        help="Where gallery features are cached (default: GALLERY/.rfdreid-cache).")] = None,
+    device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
+) -> None:
+    """Browse rankings in a web page: search a gallery, move RFD's λ, inspect an evaluation.
+
+    Serves only files inside GALLERY or RUN, on 127.0.0.1 unless --host says otherwise.
+    """
+    try:
+        import uvicorn
+
+        from rfdreid.serve.app import create_app
+    except ImportError as e:
+        raise ReIDError(f"rfdreid serve needs its extra packages ({e.name} is missing); "
+                        "pip install 'rfdreid[serve]'") from None
+    from rfdreid.api import ReIDModel
+    from rfdreid.serve.gallery_search import GallerySearch
+    from rfdreid.serve.run_browser import RunBrowser
+
+    if run is not None and (gallery or checkpoint):
+        raise ReIDError("give --run FOLDER, or --checkpoint with --gallery, not both")
+    if run is not None:
+        web = create_app(run=RunBrowser(run, device), max_upload_bytes=int(max_upload_mb * 2**20))
+    elif checkpoint is not None and gallery is not None:
+        model = ReIDModel.from_checkpoint(checkpoint, br, device=device)
+        web = create_app(search=GallerySearch(model, gallery, cache_dir),
+                         max_upload_bytes=int(max_upload_mb * 2**20))
+    else:
+        raise ReIDError("give --checkpoint BF.pt --gallery FOLDER (and --br BR.pt), or --run FOLDER")
+    if not _is_loopback(host):
+        typer.echo(f"warning: serving on {host}: anyone who reaches this address sees the images",
+                   err=True)
+    typer.echo(f"rfdreid viewer on http://{host}:{port}/ (Ctrl+C stops it)")
+    uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

@@ -1,0 +1,176 @@
+"""The Starlette app: pages, the ranking fragment that the λ slider re-fetches, and files.
+
+Why server-rendered fragments: the ranking is drawn by one Jinja template whatever asks for
+it (a gallery search or a query of an evaluation), and the page needs only a few lines of
+plain JavaScript (static/viewer.js), no build step.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from io import BytesIO
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from rfdreid.errors import ReIDError
+from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, RFD_FORMS
+from rfdreid.serve.gallery_search import GallerySearch
+from rfdreid.serve.ranking import QueryRows, rank
+from rfdreid.serve.run_browser import SORT_KEYS, RunBrowser
+from rfdreid.serve.uploads import DEFAULT_MAX_UPLOAD_BYTES, UploadTooLarge, decode_upload
+
+MAX_TOP_K = 100
+_CHOOSABLE = 500  # gallery files offered as queries in the page's list
+_MULTIPART_SLACK = 64 * 1024  # form boundaries and headers around the uploaded file
+_KEPT_ROWS = 32  # queries whose distance rows are kept for the slider
+
+_templates = Environment(loader=PackageLoader("rfdreid.serve", "templates"), autoescape=True)
+
+
+def _page(template: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    return HTMLResponse(_templates.get_template(template).render(**context), status_code)
+
+
+def _not_found() -> HTTPException:
+    return HTTPException(404, "not found")
+
+
+def _float(request: Request, name: str, default: float) -> float:
+    try:
+        return float(request.query_params.get(name, default))
+    except ValueError:
+        raise HTTPException(400, f"{name} must be a number") from None
+
+
+def create_app(search: GallerySearch | None = None, run: RunBrowser | None = None,
+               max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> Starlette:
+    """The viewer of a gallery (`search`) or of an evaluation (`run`): exactly one of them."""
+    if (search is None) == (run is None):
+        raise ReIDError("serve a gallery or an evaluation run, not both or neither")
+    lam = run.ecfg.rfd_lambda if run else DEFAULT_LAMBDA
+    form = run.ecfg.rfd_form if run else DEFAULT_RFD_FORM
+    controls = {"lam": lam, "form": form, "forms": RFD_FORMS, "top_k": 10}
+    rows_of: OrderedDict[str, QueryRows] = OrderedDict()
+
+    def resolve(query_id: str):  # noqa: ANN202 - the resolver's own tuple
+        source = search or run
+        try:
+            return source.resolve(query_id)  # type: ignore[union-attr]
+        except (KeyError, ValueError):
+            raise _not_found() from None
+
+    def index(request: Request) -> Response:
+        if search is not None:
+            names = [p.name for p in search.paths[:_CHOOSABLE]]
+            return _page("search.html", names=names, has_rfd=search.gallery.has_rfd,
+                         folder=search.folder.name, size=len(search.paths),
+                         max_upload_mb=max_upload_bytes / 2**20, **controls)
+        return _page("run.html", run=run, name=run.run_dir.name)  # type: ignore[union-attr]
+
+    def ranking(request: Request) -> Response:
+        query_id = request.query_params.get("query", "")
+        query, gallery, exclude = resolve(query_id)
+        lam_now = _float(request, "lam", lam)
+        form_now = request.query_params.get("form", form)
+        if form_now not in RFD_FORMS:
+            raise HTTPException(400, f"form must be one of {', '.join(RFD_FORMS)}")
+        top_k = int(min(max(_float(request, "k", 10), 1), MAX_TOP_K))
+        if query_id not in rows_of:
+            rows_of[query_id] = QueryRows.compute(query.features, gallery.features, exclude)
+            if len(rows_of) > _KEPT_ROWS:
+                rows_of.popitem(last=False)
+        hits = rank(query, gallery, rows_of[query_id], lam_now, form_now, top_k)
+        return _page("ranking.html", query=query, hits=hits, lam=lam_now, form=form_now,
+                     has_rfd=gallery.has_rfd)
+
+    async def upload(request: Request) -> Response:
+        if search is None:
+            raise _not_found()
+        length = request.headers.get("content-length", "")
+        if not length.isdigit():  # a chunked body could not be capped before it is read
+            return JSONResponse({"error": "send the upload with a Content-Length"}, 411)
+        if int(length) > max_upload_bytes + _MULTIPART_SLACK:
+            return JSONResponse({"error": f"uploads are capped at {max_upload_bytes} bytes"}, 413)
+        async with request.form(max_files=1, max_part_size=max_upload_bytes + 1) as form_data:
+            file = form_data.get("image")
+            if file is None or isinstance(file, str):
+                return JSONResponse({"error": "send the image as the form field 'image'"}, 400)
+            data, filename = await file.read(), Path(file.filename or "upload").name
+        try:
+            image = decode_upload(data, filename, max_upload_bytes)
+        except UploadTooLarge as e:
+            return JSONResponse({"error": str(e)}, 413)
+        except ReIDError as e:
+            return JSONResponse({"error": str(e)}, 400)
+        return JSONResponse({"query": await run_in_threadpool(search.add_upload, image,
+                                                               filename)})
+
+    def uploaded(request: Request) -> Response:
+        try:
+            return Response(search.uploads.png(request.path_params["token"]),  # type: ignore[union-attr]
+                            media_type="image/png")
+        except (KeyError, AttributeError):
+            raise _not_found() from None
+
+    def gallery_image(request: Request) -> Response:
+        path = search.image_file(request.path_params["name"]) if search else None
+        if path is None:
+            raise _not_found()
+        return FileResponse(path)
+
+    def run_file(request: Request) -> Response:
+        path = run.file(request.path_params["name"]) if run else None
+        if path is None:
+            raise _not_found()
+        return FileResponse(path)
+
+    def _view(request: Request):  # noqa: ANN202 - a SplitGallery
+        try:
+            return run.view(request.path_params["split"], request.path_params["mode"])  # type: ignore[union-attr]
+        except (KeyError, AttributeError):
+            raise _not_found() from None
+
+    def run_image(request: Request) -> Response:
+        view, side, i = _view(request), request.path_params["side"], request.path_params["i"]
+        if side not in ("q", "g") or not 0 <= i < len(view.queries if side == "q" else
+                                                      view.records):
+            raise _not_found()
+        buf = BytesIO()
+        view.image(side, i).save(buf, format="PNG")
+        return Response(buf.getvalue(), media_type="image/png")
+
+    def queries(request: Request) -> Response:
+        view, key = _view(request), request.query_params.get("sort", "first_bf")
+        if key not in SORT_KEYS:
+            raise HTTPException(400, f"sort must be one of {', '.join(SORT_KEYS)}")
+        return _page("queries.html", view=view, rows=view.sorted_stats(key), sort=key,
+                     has_rfd=view.gallery.has_rfd, lam=lam, form=form)
+
+    def run_query(request: Request) -> Response:
+        view, qi = _view(request), request.path_params["qi"]
+        if not 0 <= qi < len(view.queries):
+            raise _not_found()
+        return _page("run_query.html", view=view, stats=view.stats[qi],
+                     query_id=f"run:{view.split}:{view.mode}:{qi}",
+                     has_rfd=view.gallery.has_rfd, **controls)
+
+    return Starlette(routes=[
+        Route("/", index),
+        Route("/ranking", ranking),
+        Route("/query", upload, methods=["POST"]),
+        Route("/upload/{token}", uploaded),
+        Route("/image/{name:path}", gallery_image),
+        Route("/run-file/{name:path}", run_file),
+        Route("/run-image/{split:int}/{mode}/{side}/{i:int}", run_image),
+        Route("/queries/{split:int}/{mode}", queries),
+        Route("/queries/{split:int}/{mode}/{qi:int}", run_query),
+        Mount("/static", StaticFiles(packages=[("rfdreid.serve", "static")]), name="static"),
+    ])
