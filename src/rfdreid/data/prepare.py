@@ -181,10 +181,9 @@ def prepare(
     pseudo_labels: str = "uniform",
     decode_all: bool = False,
     val_ids: int = 0,
-    decode_all: bool = False,
-    val_ids: int = 0,
     resolution: str = "auto",
     manifest: str | Path | None = None,
+) -> dict[Path, Protocol]:
     """Read `dataset` at `root`, build its protocol(s), write them to the folder `out`.
 
     Returns {written file: protocol}: out/protocol.json for market1501, dukemtmc,
@@ -200,8 +199,8 @@ def prepare(
 
     Example::
 
-        [path] = prepare("market1501", "data/Market-1501-v15.09.15", "prepared/mlr-market1501")
-        protocol = Protocol.load(path)
+        [(path, protocol)] = prepare("market1501", "data/Market-1501-v15.09.15",
+                                     "prepared/mlr-market1501").items()
     """
     out = Path(out)
     with _os_errors_as_user_errors(out):

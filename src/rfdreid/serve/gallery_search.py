@@ -36,9 +36,9 @@ class GallerySearch:
         if model.br is not None and model.resolution_net is not None:
             self._classifier = ResolutionProbabilities(model.resolution_net.net,
                                                        flip=model.resolution_net.flip)
-            probs = embed_gallery(model.br, self._classifier, folder, self.paths,
-                                  cache / "resolution-classes", device=model.device,
-                                  progress=progress)
+            _, probs = embed_gallery(model.br, self._classifier, folder, self.paths,
+                                     cache / "resolution-classes", device=model.device,
+                                     progress=progress)
             labels = list(resolution_label(probs))
         self._labels = labels
         self.gallery = Gallery(features, self._tile, [person_id(p) for p in self.paths])
