@@ -4,6 +4,7 @@ that train and evaluate. Import `TINY_OVERRIDES` / `make_tiny_protocol` from `ti
 from __future__ import annotations
 
 from dataclasses import dataclass
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -81,3 +82,15 @@ def train_tiny_pair(root: Path) -> TinyPair:
                                  f"data.protocol={protocol}", f"train.out_dir={root / kind}"])
         paths[kind] = train(cfg, progress=False)
     return TinyPair(protocol, paths["bf"], paths["br"], root / "imgs")
+
+
+def market_style_gallery(images: Path, folder: Path, shots: int) -> Path:
+    """Test ids 6-9 of the tiny protocol copied into `folder` under Market-style names
+    (`00PP_c<cam>s1_00000K_00.jpg`, `shots` per id and camera), so ids can be read back."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for pid in range(6, 10):
+        for cam in range(2):
+            for k in range(shots):
+                shutil.copy(images / f"{pid}_{cam}_{k}.jpg",
+                            folder / f"{pid:04d}_c{cam + 1}s1_{k:06d}_00.jpg")
+    return folder

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from rfdreid.api import ReIDModel
 
 from clirun import CliResult, Trained, cli_runner, train_tiny_pair
+from tiny import market_style_gallery
 
 
 @pytest.fixture(scope="package")
@@ -31,14 +31,7 @@ def model_f(trained: Trained) -> ReIDModel:
 @pytest.fixture
 def market_gallery(trained: Trained, tmp_path: Path) -> Path:
     """The test ids 6-9 as a Market-style folder: `00PP_c<cam>s1_00000K_00.jpg`."""
-    folder = tmp_path / "gallery"
-    folder.mkdir()
-    for pid in range(6, 10):
-        for cam in range(2):
-            for k in range(2):
-                shutil.copy(trained.images / f"{pid}_{cam}_{k}.jpg",
-                            folder / f"{pid:04d}_c{cam + 1}s1_{k:06d}_00.jpg")
-    return folder
+    return market_style_gallery(trained.images, tmp_path / "gallery", shots=2)
 
 
 @pytest.fixture

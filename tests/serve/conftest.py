@@ -3,7 +3,6 @@ both on free 127.0.0.1 ports (uvicorn in a thread, stopped at the end)."""
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -22,7 +21,7 @@ from rfdreid.serve.gallery_search import GallerySearch
 from rfdreid.serve.run_browser import RunBrowser
 
 from live_http import MAX_UPLOAD
-from tiny import TinyPair, train_tiny_pair
+from tiny import TinyPair, market_style_gallery, train_tiny_pair
 
 
 @pytest.fixture(scope="package")
@@ -33,13 +32,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> TinyPair:
 @pytest.fixture(scope="package")
 def gallery_dir(pair: TinyPair, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Ids 6-9, two cameras, three shots each, as `00PP_c<cam>s1_00000K_00.jpg`."""
-    folder = tmp_path_factory.mktemp("gallery")
-    for pid in range(6, 10):
-        for cam in range(2):
-            for k in range(3):
-                shutil.copy(pair.images / f"{pid}_{cam}_{k}.jpg",
-                            folder / f"{pid:04d}_c{cam + 1}s1_{k:06d}_00.jpg")
-    return folder
+    return market_style_gallery(pair.images, tmp_path_factory.mktemp("gallery"), shots=3)
 
 
 @pytest.fixture(scope="package")
