@@ -28,7 +28,7 @@ demo: install
 	$(VENV)/bin/rfdreid demo
 
 test: install browser
-	$(PY) -m pytest
+	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory wheel-check
 
 # The built wheel in a fresh venv outside the checkout, used from an empty folder (~1.5 min).

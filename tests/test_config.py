@@ -96,3 +96,35 @@ def test_presets_command_lists_every_preset_with_its_description(monkeypatch, ca
     descriptions = shipped_descriptions()
     assert [line.split()[0] for line in lines] == list(descriptions)
     assert all(line.endswith(descriptions[line.split()[0]]) for line in lines)
+
+
+# Section 4.1 of the paper, written out by hand (not read from the code): P x K = 8 x 4,
+# Adam (momentum 0.9) lr 2e-4 divided by 10 after half the iterations, weight decay 5e-4,
+# dropout 0.5, 384 x 128, ResNet-50; lambda 0.1 (section 3.4); margin 0.3 (MGN's triplet).
+SECTION_4_1 = {
+    "train.num_ids": 8, "train.num_instances": 4, "train.per_resolution": 16,
+    "train.lr": 2e-4, "train.weight_decay": 5e-4, "train.beta1": 0.9, "train.lr_decay_at": 0.5,
+    "train.margin": 0.3, "train.iterations": None, "model.dropout": 0.5,
+    "model.backbone": "resnet50", "model.attention": True, "data.height": 384,
+    "data.width": 128, "eval.rfd_lambda": 0.1,
+}
+PAPER_PRESETS = [name for name in shipped_names() if name.startswith("paper_")
+                 and name != "paper_common"]
+
+
+def _flat(cfg) -> dict:
+    return {f"{section}.{key}": value for section, values in cfg.to_dict().items()
+            for key, value in values.items()}
+
+
+@pytest.mark.parametrize("preset", PAPER_PRESETS)
+def test_paper_preset_is_pinned_to_section_4_1(preset):
+    """Kills: a paper preset edited to margin 0, num_instances 3 (or any 4.1 value changed)."""
+    flat = _flat(load_config(preset))
+    assert {key: flat[key] for key in SECTION_4_1} == SECTION_4_1
+
+
+def test_config_defaults_are_section_4_1():
+    """Kills: TrainConfig.margin default 0; num_instances default 3."""
+    flat = _flat(load_config(None))
+    assert {key: flat[key] for key in SECTION_4_1} == SECTION_4_1

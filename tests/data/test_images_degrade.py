@@ -65,3 +65,23 @@ def test_bilinear_differs_from_bicubic_and_is_deterministic() -> None:
 def test_unknown_interpolation() -> None:
     with pytest.raises(ReIDError, match="bicubic"):
         degrade(_img(), 2, "nearest")
+
+
+def _pil_down_up(img: Image.Image, factor: int, flt: Image.Resampling) -> np.ndarray:
+    """Oracle: PIL's own resize to round(size / r) and back, written out independently."""
+    w, h = img.size
+    small = img.resize((round(w / factor), round(h / factor)), flt)
+    return np.asarray(small.resize((w, h), flt))
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4])
+@pytest.mark.parametrize("name, flt", [("bicubic", Image.Resampling.BICUBIC),
+                                       ("bilinear", Image.Resampling.BILINEAR)])
+def test_degrade_is_pil_resize_down_by_r_and_up_with_the_named_filter(factor, name, flt) -> None:
+    """Kills: bicubic/bilinear swapped in degrade.py; shrinking by r+1 instead of r."""
+    img = _img(63, 127)
+    got = np.asarray(degrade(img, factor, name))
+    assert np.array_equal(got, _pil_down_up(img, factor, flt))
+    other = Image.Resampling.BILINEAR if flt == Image.Resampling.BICUBIC else Image.Resampling.BICUBIC
+    assert not np.array_equal(got, _pil_down_up(img, factor, other))
+    assert not np.array_equal(got, _pil_down_up(img, factor + 1, flt))

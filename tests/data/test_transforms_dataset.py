@@ -11,6 +11,7 @@ from PIL import Image
 from rfdreid.data.datasets import DATASETS
 from rfdreid.data.protocols import build_mlr_protocol
 from rfdreid.data.dataset import ReIDImageDataset
+from rfdreid.data.records import ImageRecord
 from rfdreid.data.transforms import build_transform, random_erase
 
 
@@ -56,3 +57,21 @@ def test_dataset_items(fake_market: Path) -> None:
     assert ds[0][4] == 0
     test_ds = ReIDImageDataset(protocol.query, build_transform(32, 16, False), "bicubic", False)
     assert torch.equal(test_ds[1][0], test_ds[(1, 99)][0])
+
+
+def test_dataset_loads_an_lr_record_degraded_by_its_factor(tmp_path: Path) -> None:
+    """Kills: the dataset ignores record.factor (every LR record loaded as HR)."""
+    path = tmp_path / "p.png"
+    _img().save(path)  # PNG: lossless, so the oracle reads the very pixels the dataset reads
+    tf = build_transform(32, 16, train=False)
+    records = [ImageRecord(str(path), 0, 0, factor=1, res_label=0),
+               ImageRecord(str(path), 0, 0, factor=3, res_label=2)]
+    ds = ReIDImageDataset(records, tf, "bicubic", train=False)
+    src = Image.open(path).convert("RGB")
+    w, h = src.size
+    small = src.resize((round(w / 3), round(h / 3)), Image.Resampling.BICUBIC)
+    expected_lr = tf(small.resize((w, h), Image.Resampling.BICUBIC), None)
+    hr, lr = ds[0][0], ds[1][0]
+    assert torch.equal(lr, expected_lr)
+    assert torch.equal(hr, tf(src, None))
+    assert not torch.equal(lr, hr)

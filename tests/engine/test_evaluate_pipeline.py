@@ -16,9 +16,28 @@ from rfdreid.engine.trainer import train
 from tiny import TINY_OVERRIDES
 
 
+@pytest.fixture(scope="module")
+def trained_pair(tmp_path_factory):
+    """One B-F/B-R pair trained once for the module (tests only read it; the feature cache
+    is keyed by record content). Tests that edit the protocol use `own_protocol`."""
+    from tiny import make_tiny_protocol
+
+    from dataclasses import replace
+
+    tmp = tmp_path_factory.mktemp("pair")
+    protocol = make_tiny_protocol(tmp)
+    return replace(_train_pair(protocol, tmp), protocol=protocol)
+
+
 @pytest.fixture
-def trained_pair(tiny_protocol, tmp_path):
-    return _train_pair(tiny_protocol, tmp_path)
+def own_protocol(trained_pair, tmp_path):
+    """A private copy of the pair's protocol file, and the pair pointed at it."""
+    import shutil
+    from dataclasses import replace
+
+    path = tmp_path / "protocol.json"
+    shutil.copy(trained_pair.protocol, path)
+    return replace(trained_pair, protocol=str(path)), path
 
 
 def _train_pair(tiny_protocol, tmp_path):
@@ -67,11 +86,12 @@ def test_cli_swapped_checkpoints_one_line_error(trained_pair):
     assert proc.stderr.strip().count("\n") == 0 and "B-R checkpoint" in proc.stderr
 
 
-def test_gallery_specific_queries_are_used(trained_pair, tiny_protocol):
+def test_gallery_specific_queries_are_used(own_protocol):
     from dataclasses import replace
 
     from rfdreid.data.records import Protocol
 
+    trained_pair, tiny_protocol = own_protocol
     p = Protocol.load(tiny_protocol)
     replace(p, gallery_queries={"multi": p.query[:2]}).save(tiny_protocol)
     res = evaluate.evaluate_pair(trained_pair, EvalConfig(), progress=False)
@@ -139,12 +159,13 @@ def test_select_lambda_without_validation_is_one_clear_error(trained_pair):
         evaluate.evaluate_pair(trained_pair, EvalConfig(select_lambda=[0.1]), progress=False)
 
 
-def test_repeats_redraw_queries_and_average(trained_pair, tiny_protocol):
+def test_repeats_redraw_queries_and_average(own_protocol):
     from dataclasses import replace
 
     from rfdreid.data.protocols import redraw_degradation
     from rfdreid.data.records import Protocol
 
+    trained_pair, tiny_protocol = own_protocol
     with pytest.raises(evaluate.ReIDError, match="MLR"):  # the tiny set is not marked MLR
         evaluate.evaluate_pair(trained_pair, EvalConfig(repeats=2), progress=False)
     p = replace(Protocol.load(tiny_protocol), meta={"protocol": "mlr"})

@@ -105,3 +105,21 @@ def test_paper_backbone_from_random_weights_warns_once(tiny_protocol, tmp_path, 
     err = capsys.readouterr().err
     assert err.count("warning:") == 1 and "--set model.pretrained=/path/to/resnet50.pth" in err
     assert read_trained_model(path).init == "random init"
+
+
+class _LossBuilt(Exception):
+    """Raised by the ReIDLoss spy to stop training right after the loss is built."""
+
+
+def test_trainer_hands_cfg_train_margin_to_the_triplet_loss(tiny_protocol, tmp_path, monkeypatch):
+    """Kills: trainer passing margin 0 (or any constant) instead of cfg.train.margin."""
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("margin", args[0] if args else None))
+        raise _LossBuilt
+
+    monkeypatch.setattr(trainer, "ReIDLoss", spy)
+    with pytest.raises(_LossBuilt):
+        trainer.train(_cfg(tiny_protocol, tmp_path / "m", "train.margin=0.37"), progress=False)
+    assert seen == [0.37]

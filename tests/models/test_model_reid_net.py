@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -121,3 +123,26 @@ def test_test_embedding_is_normalised_sum_of_image_and_mirror() -> None:
         torch.testing.assert_close(TestEmbedding(net, flip=False, normalize=False)(x), raw)
         unnormalised = TestEmbedding(net, normalize=False)(x)
         torch.testing.assert_close(unnormalised, raw + mirror, rtol=1e-5, atol=1e-5)
+
+
+def test_channel_attention_gate_equals_hand_computed_se() -> None:
+    """Kills: the SE gate returning its input. Oracle: sigmoid(W2 relu(W1 mean(x))) * x."""
+    ca = ChannelAttention(channels=4, reduction=1)  # hidden = MIN_HIDDEN = 8
+    w1 = torch.linspace(-1.0, 1.0, 8 * 4).reshape(8, 4)
+    b1 = torch.linspace(-0.2, 0.2, 8)
+    w2 = torch.linspace(0.5, -1.5, 4 * 8).reshape(4, 8)
+    b2 = torch.tensor([0.1, -0.1, 0.3, -0.3])
+    with torch.no_grad():
+        ca.reduce.weight.copy_(w1[:, :, None, None]); ca.reduce.bias.copy_(b1)
+        ca.expand.weight.copy_(w2[:, :, None, None]); ca.expand.bias.copy_(b2)
+    x = torch.arange(2 * 4 * 3 * 2, dtype=torch.float32).reshape(2, 4, 3, 2) / 10 - 1
+    for b in range(2):
+        mean = [sum(x[b, c].flatten().tolist()) / 6 for c in range(4)]
+        hidden = [max(0.0, sum(w1[j, c].item() * mean[c] for c in range(4)) + b1[j].item())
+                  for j in range(8)]
+        gate = [1 / (1 + math.exp(-(sum(w2[c, j].item() * hidden[j] for j in range(8))
+                                    + b2[c].item()))) for c in range(4)]
+        expected = torch.stack([x[b, c] * gate[c] for c in range(4)])
+        with torch.no_grad():
+            torch.testing.assert_close(ca(x)[b], expected, rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(ca(x), x)
