@@ -244,19 +244,15 @@ def evaluate_pair(
     With rankings_dir and num_rankings > 0, also draws the top-10 of that many queries per
     gallery (B-F+RFD when B-R is given) to `<rankings_dir>/<gallery>/query_<i>.png`.
     """
-    bf = read_trained_model(pair.bf, expect_kind="B-F")
-    br = read_trained_model(pair.br, expect_kind="B-R") if pair.br else None
-    protocol = Protocol.load(pair.protocol or bf.config.data.protocol)
+    protocol, features = pair_features(pair, ecfg, device, progress)
+    with_rfd = features.embed_r is not None
     if not protocol.query or not protocol.galleries:
         raise ReIDError(f"protocol for {pair.bf} has no query or gallery set")
-    if ecfg.select_lambda and br is None:
+    if ecfg.select_lambda and not with_rfd:
         raise ReIDError("--select-lambda chooses RFD's λ: give the B-R checkpoint too")
-    interp = protocol.interpolation
-    features = _PairFeatures(_Embedder(bf, interp, ecfg, device, progress),
-                             _Embedder(br, interp, ecfg, device, progress) if br else None)
     chosen = select_lambda(protocol, features, ecfg) if ecfg.select_lambda else None
     repeats = [
-        evaluate_protocol(redraw_degradation(protocol, k), features, ecfg, br is not None,
+        evaluate_protocol(redraw_degradation(protocol, k), features, ecfg, with_rfd,
                           chosen, rankings_dir if k == 0 else None, num_rankings)
         for k in range(ecfg.repeats)
     ]
