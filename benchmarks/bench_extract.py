@@ -1,10 +1,10 @@
-"""Feature-extraction and training throughput against the machine's matmul roofline.
+"""Feature-extraction throughput against the machine's measured convolution peak.
 
 Prints, for the paper's B-F (ResNet-50, 384x128) and the CPU presets: images/s in fp32
 and bf16 autocast (channels_last, inference mode), the GFLOP/s this implies, and the
-ratio to the measured dense-matmul GFLOP/s of the same dtype; then the data loader's own
-images/s (decode + degrade + transform) so one sees whether loading is the bottleneck;
-then training images/s (forward + backward + Adam, ~3x the forward FLOPs).
+ratio to the measured convolution peak of the same dtype (`roofline.py`); then the data
+loader's own images/s (decode + degrade + transform) so one sees whether loading is the
+bottleneck. Training throughput: `bench_train.py throughput`.
 
     python benchmarks/bench_extract.py [--batch 32] [--seconds 5] [--models paper,cpu]
 """
@@ -14,19 +14,17 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
+from roofline import conv_roofline, timed
 from rfdreid.config import ModelConfig
 from rfdreid.data.dataset import ReIDImageDataset
 from rfdreid.data.records import ImageRecord
 from rfdreid.data.transforms import build_transform
-from rfdreid.losses import ReIDLoss
 from rfdreid.models import build_model
 from rfdreid.models.complexity import complexity
 
@@ -35,22 +33,6 @@ MODELS = {
     "cpu-mobilenetv2": (ModelConfig(backbone="mobilenetv2"), (128, 64)),
     "cpu-resnet18x0.5": (ModelConfig(backbone="resnet18", width_mult=0.5), (128, 64)),
 }
-
-
-def timed(fn: Callable[[], object], seconds: float) -> float:
-    """Calls per second of `fn`, after one warm-up call, over at least `seconds`."""
-    fn()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds or n < 2:
-        fn()
-        n += 1
-    return n / (time.perf_counter() - start)
-
-
-def matmul_gflops(dtype: torch.dtype, seconds: float, size: int = 2048) -> float:
-    a = torch.randn(size, size).to(dtype)
-    b = torch.randn(size, size).to(dtype)
-    return 2 * size**3 * timed(lambda: a @ b, seconds) / 1e9
 
 
 def extraction(name: str, batch: int, seconds: float, roof: dict[torch.dtype, float]) -> None:
@@ -66,30 +48,8 @@ def extraction(name: str, batch: int, seconds: float, roof: dict[torch.dtype, fl
         ips = timed(step, seconds) * batch
         achieved = ips * gflop_img
         print(f"extract {name:18s} {h}x{w} {str(dtype)[6:]:8s} {ips:8.1f} img/s  "
-              f"{achieved:7.1f} GFLOP/s  = {100 * achieved / roof[dtype]:5.1f}% of matmul "
+              f"{achieved:7.1f} GFLOP/s  = {100 * achieved / roof[dtype]:5.1f}% of conv peak "
               f"({gflop_img:.2f} GFLOP/img)")
-
-
-def training(name: str, batch: int, seconds: float, roof: dict[torch.dtype, float]) -> None:
-    cfg, (h, w) = MODELS[name]
-    model = build_model(cfg, num_classes=751).train().to(memory_format=torch.channels_last)
-    gflop_img = 3 * complexity(model, (h, w)).gflops  # forward + backward ~ 3x forward
-    model.train()
-    opt = torch.optim.Adam(model.parameters(), lr=2e-4)
-    loss_fn = ReIDLoss()
-    x = torch.randn(batch, 3, h, w).to(memory_format=torch.channels_last)
-    y = torch.arange(batch) // 4
-
-    def step() -> None:
-        loss, _ = loss_fn(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-    ips = timed(step, seconds) * batch
-    achieved = ips * gflop_img
-    print(f"train   {name:18s} {h}x{w} float32  {ips:8.1f} img/s  {achieved:7.1f} GFLOP/s  "
-          f"= {100 * achieved / roof[torch.float32]:5.1f}% of matmul")
 
 
 def loading(batch: int, seconds: float, h: int, w: int) -> None:
@@ -120,17 +80,12 @@ def main() -> None:
     ap.add_argument("--models", default=",".join(MODELS))
     args = ap.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores")
-    roof = {dt: matmul_gflops(dt, args.seconds) for dt in (torch.float32, torch.bfloat16)}
-    print(f"roofline: matmul 2048^3 fp32 {roof[torch.float32]:.1f} GFLOP/s, "
-          f"bf16 {roof[torch.bfloat16]:.1f} GFLOP/s")
+    roof = conv_roofline()
     names = args.models.split(",")
     for name in names:
         extraction(name, args.batch, args.seconds, roof)
     loading(args.batch, args.seconds, 384, 128)
     loading(args.batch, args.seconds, 128, 64)
-    for name in names:
-        if name != "paper":
-            training(name, args.batch, args.seconds, roof)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from rfdreid.engine.precision import PRECISIONS
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, RFD_FORMS
 from rfdreid.fileio import atomic_write_text
@@ -65,6 +66,8 @@ class TrainConfig:
     per_resolution: int = 16  # images per resolution class per batch (B-R)
     margin: float = 0.3
     label_smoothing: float = 0.0
+    precision: str = "fp32"  # "bf16" (CPU/GPU) or "fp16" (GPU) autocast: engine/precision.py
+    channels_last: bool = True  # NHWC activations: faster convolutions on CPU and GPU
     seed: int = 0
     checkpoint_every: int = 500
     log_every: int = 20
@@ -264,6 +267,7 @@ _RULES: dict[str, tuple[Any, str]] = {
     "train.per_resolution": (_positive, "> 0"),
     "train.margin": (_non_negative, ">= 0"),
     "train.label_smoothing": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "train.precision": (lambda v: v in PRECISIONS, " or ".join(PRECISIONS)),
     "train.seed": (_non_negative, ">= 0"),
     "train.checkpoint_every": (_positive, "> 0"),
     "train.log_every": (_positive, "> 0"),

@@ -1,0 +1,196 @@
+"""Training speed and time to accuracy.
+
+``throughput``: for each preset, training images/s of one step (forward + backward +
+Adam on a batch of the preset's P x K images at its input size, synthetic pixels, no data
+loading) in the trainer's settings before issue #13 (fp32, contiguous, per-parameter Adam)
+and in each precision x memory format with the fused Adam the trainer uses now; the
+GFLOP/s this implies (3 x the forward FLOPs) as a share of the measured convolution peak
+of the same dtype (`roofline.py`). The preset's own setting is marked with `*`.
+
+``accuracy``: trains a preset on a protocol prepared with ``--val-ids N`` and, at every
+checkpoint, scores B-F R1/mAP on the held-out validation identities (never the test set);
+writes ``iteration, train_seconds, R1, mAP`` per gallery to a CSV. Training time excludes
+the scoring. ``plot`` draws several such CSVs as R1 against training minutes.
+
+    python benchmarks/bench_train.py throughput [--presets cpu_caviar_bf,demo_bf] [--seconds 5]
+    python benchmarks/bench_train.py accuracy --preset cpu_caviar_bf --protocol P.json \\
+        --out runs/tta/bf16 --eval-every 50 [--set train.precision=fp32 ...]
+    python benchmarks/bench_train.py plot A.csv B.csv --out docs/img/time_to_accuracy.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from roofline import conv_roofline, timed
+from rfdreid.config import ExperimentConfig, load_config
+from rfdreid.data.records import ImageRecord, Protocol
+from rfdreid.engine import trainer
+from rfdreid.engine.checkpoint import read_trained_model
+from rfdreid.engine.extract import build_inference_model, extract_features
+from rfdreid.engine.precision import autocast, memory_format
+from rfdreid.evaluation import evaluate_features
+from rfdreid.losses import ReIDLoss
+from rfdreid.models import build_model
+from rfdreid.models.complexity import complexity
+
+CPU = torch.device("cpu")
+# (label, precision, channels_last, fused Adam); the first is the trainer before #13
+VARIANTS = (
+    ("before: fp32, contiguous, Adam", "fp32", False, False),
+    ("fp32, contiguous", "fp32", False, True),
+    ("fp32, channels_last", "fp32", True, True),
+    ("bf16, contiguous", "bf16", False, True),
+    ("bf16, channels_last", "bf16", True, True),
+)
+
+
+def step_rate(cfg: ExperimentConfig, precision: str, channels_last: bool, fused: bool,
+              seconds: float) -> float:
+    """Training images/s of one B-F step in the given settings."""
+    t, fmt = cfg.train, memory_format(channels_last)
+    batch = t.num_ids * t.num_instances
+    torch.manual_seed(0)
+    model = build_model(cfg.model, num_classes=751).train().to(memory_format=fmt)
+    opt = torch.optim.Adam(model.parameters(), lr=t.lr, weight_decay=t.weight_decay,
+                           fused=fused, foreach=False if not fused else None)
+    loss_fn = ReIDLoss(margin=t.margin)
+    x = torch.randn(batch, 3, cfg.data.height, cfg.data.width).to(memory_format=fmt)
+    y = torch.arange(batch) // t.num_instances
+
+    def step() -> None:
+        with autocast(precision, CPU):
+            loss, _ = loss_fn(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return timed(step, seconds) * batch
+
+
+def throughput(presets: list[str], seconds: float) -> None:
+    roof = conv_roofline()
+    for name in presets:
+        cfg = load_config(name)
+        model = build_model(cfg.model, num_classes=751)
+        gflop_img = 3 * complexity(model, (cfg.data.height, cfg.data.width)).gflops
+        print(f"\n{name}: {cfg.model.backbone} x{cfg.model.width_mult:g} "
+              f"{cfg.data.height}x{cfg.data.width}, batch {cfg.train.num_ids * cfg.train.num_instances}, "
+              f"{gflop_img:.2f} GFLOP per training image")
+        before = None
+        for label, prec, cl, fused in VARIANTS:
+            ips = step_rate(cfg, prec, cl, fused, seconds)
+            before = before or ips
+            dtype = torch.bfloat16 if prec == "bf16" else torch.float32
+            share = 100 * ips * gflop_img / roof[dtype]
+            mine = "*" if fused and (prec, cl) == (cfg.train.precision, cfg.train.channels_last) else " "
+            print(f" {mine} {label:32s} {ips:7.1f} img/s  {ips / before:4.2f}x  "
+                  f"{ips * gflop_img:6.1f} GFLOP/s = {share:5.1f}% of the {prec} conv peak")
+
+
+def _embed(path: Path, records: list[ImageRecord], interpolation: str) -> torch.Tensor:
+    trained = read_trained_model(path, expect_kind="B-F")
+    model = build_inference_model(trained, CPU)
+    d = trained.config.data
+    return extract_features(model, records, height=d.height, width=d.width,
+                            interpolation=interpolation, batch_size=128, progress=False)
+
+
+def validation_scores(path: Path, protocol: Protocol) -> dict[str, tuple[float, float]]:
+    """{gallery: (R1, mAP)} in % of the B-F checkpoint on the validation identities."""
+    val = protocol.validation
+    assert val is not None
+    out = {}
+    for mode, gallery in val.galleries.items():
+        queries = val.gallery_queries.get(mode, val.query)
+        qf = _embed(path, queries, protocol.interpolation)
+        gf = _embed(path, gallery, protocol.interpolation)
+        res = evaluate_features(qf, gf, [r.pid for r in queries], [r.pid for r in gallery],
+                                [r.camid for r in queries], [r.camid for r in gallery])[0.0]
+        out[mode] = (100 * res.r1, 100 * res.mAP)
+    return out
+
+
+def accuracy(preset: str, protocol_path: str, out: Path, eval_every: int,
+             overrides: list[str]) -> None:
+    protocol = Protocol.load(protocol_path)
+    if protocol.validation is None:
+        raise SystemExit(f"{protocol_path} has no validation ids: prepare it with --val-ids N")
+    cfg = load_config(preset, [*overrides, f"data.protocol={protocol_path}",
+                               f"train.out_dir={out}", f"train.checkpoint_every={eval_every}"])
+    rows: list[list[object]] = []
+    clock = {"train": 0.0, "since": time.perf_counter()}
+
+    def score(iteration: int, path: Path) -> None:
+        clock["train"] += time.perf_counter() - clock["since"]
+        for mode, (r1, mAP) in validation_scores(path, protocol).items():
+            rows.append([iteration, f"{clock['train']:.1f}", mode, f"{r1:.2f}", f"{mAP:.2f}"])
+            print(f"iteration {iteration:5d}  {clock['train']:7.1f} s  {mode:6s} "
+                  f"R1 {r1:5.1f}  mAP {mAP:5.1f}", flush=True)
+        clock["since"] = time.perf_counter()
+
+    trainer.train(cfg, progress=False, on_checkpoint=score)
+    with (out / "time_to_accuracy.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["iteration", "train_seconds", "gallery", "R1", "mAP"])
+        writer.writerows(rows)
+    print(f"wrote {out / 'time_to_accuracy.csv'}")
+
+
+def plot(csvs: list[Path], out: Path, gallery: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for path in csvs:
+        with path.open() as f:
+            rows = [r for r in csv.DictReader(f) if r["gallery"] == gallery]
+        minutes = np.array([float(r["train_seconds"]) for r in rows]) / 60
+        ax.plot(minutes, [float(r["R1"]) for r in rows], marker="o", label=path.parent.name)
+    ax.set_xlabel("training time (minutes, one core)")
+    ax.set_ylabel(f"validation R1 (%), {gallery} gallery")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    print(f"wrote {out}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    tp = sub.add_parser("throughput")
+    tp.add_argument("--presets", default="cpu_caviar_bf,cpu_mlr_market1501_bf,demo_bf")
+    tp.add_argument("--seconds", type=float, default=5.0)
+    tp.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    acc = sub.add_parser("accuracy")
+    acc.add_argument("--preset", required=True)
+    acc.add_argument("--protocol", required=True)
+    acc.add_argument("--out", type=Path, required=True)
+    acc.add_argument("--eval-every", type=int, default=50)
+    acc.add_argument("--set", action="append", default=[], dest="overrides")
+    pl = sub.add_parser("plot")
+    pl.add_argument("csvs", nargs="+", type=Path)
+    pl.add_argument("--out", type=Path, required=True)
+    pl.add_argument("--gallery", default="single")
+    args = ap.parse_args()
+    if args.cmd == "throughput":
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        throughput(args.presets.split(","), args.seconds)
+    elif args.cmd == "accuracy":
+        accuracy(args.preset, args.protocol, args.out, args.eval_every, args.overrides)
+    else:
+        plot(args.csvs, args.out, args.gallery)
+
+
+if __name__ == "__main__":
+    main()
