@@ -143,24 +143,31 @@ def accuracy(preset: str, protocol_path: str, out: Path, eval_every: int,
     print(f"wrote {out / 'time_to_accuracy.csv'}")
 
 
-def plot(csvs: list[Path], out: Path, gallery: str) -> None:
+def plot(csvs: list[Path], out: Path) -> None:
+    """One panel per gallery: validation R1 against training minutes, a line per CSV."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    runs = {}
     for path in csvs:
         with path.open() as f:
-            rows = [r for r in csv.DictReader(f) if r["gallery"] == gallery]
-        minutes = np.array([float(r["train_seconds"]) for r in rows]) / 60
-        ax.plot(minutes, [float(r["R1"]) for r in rows], marker="o", label=path.parent.name)
-    ax.set_xlabel("training time (minutes, one core)")
-    ax.set_ylabel(f"validation R1 (%), {gallery} gallery")
-    ax.grid(alpha=0.3)
-    ax.legend()
+            runs[path.parent.name] = list(csv.DictReader(f))
+    galleries = sorted({r["gallery"] for rows in runs.values() for r in rows})
+    fig, axes = plt.subplots(1, len(galleries), figsize=(4.5 * len(galleries), 3.8), squeeze=False)
+    for ax, gallery in zip(axes[0], galleries):
+        for name, rows in runs.items():
+            mine = [r for r in rows if r["gallery"] == gallery]
+            minutes = np.array([float(r["train_seconds"]) for r in mine]) / 60
+            ax.plot(minutes, [float(r["R1"]) for r in mine], marker="o", label=name)
+        ax.set_title(f"{gallery} gallery")
+        ax.set_xlabel("training time (minutes, one core)")
+        ax.set_ylabel("validation R1 (%)")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend()
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
+    fig.savefig(out, dpi=110)
     print(f"wrote {out}")
 
 
@@ -180,7 +187,6 @@ def main() -> None:
     pl = sub.add_parser("plot")
     pl.add_argument("csvs", nargs="+", type=Path)
     pl.add_argument("--out", type=Path, required=True)
-    pl.add_argument("--gallery", default="single")
     args = ap.parse_args()
     if args.cmd == "throughput":
         if args.threads:
@@ -189,7 +195,7 @@ def main() -> None:
     elif args.cmd == "accuracy":
         accuracy(args.preset, args.protocol, args.out, args.eval_every, args.overrides)
     else:
-        plot(args.csvs, args.out, args.gallery)
+        plot(args.csvs, args.out)
 
 
 if __name__ == "__main__":
