@@ -15,27 +15,35 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-_LANES = 4  # thresholds counted per pass over a row: enough to amortise the loads
+_LANES = 4  # thresholds counted per pass over a row (8 measured no faster)
+_EXACT_COUNT = 2**24  # float32 holds every integer up to here
 
 
-@numba.njit(inline="always")
+@numba.njit(fastmath={"reassoc"}, cache=True)
 def _count4(row: np.ndarray, lo: int, hi: int, e0: float, e1: float, e2: float, e3: float,
             out: np.ndarray) -> None:
-    """``out[t] += #{lo <= j < hi: row[j] < e_t}`` for four thresholds in one pass."""
-    c0 = c1 = c2 = c3 = 0
-    for j in range(lo, hi):
-        v = row[j]
-        c0 += v < e0
-        c1 += v < e1
-        c2 += v < e2
-        c3 += v < e3
-    out[0] += c0
-    out[1] += c1
-    out[2] += c2
-    out[3] += c3
+    """``out[t] += #{lo <= j < hi: row[j] < e_t}`` for four thresholds in one pass.
+
+    The counts add float32 ones in vector lanes (``reassoc`` lets the compiler split the
+    sums; about 1.6x faster than int64 lanes): exact while each sum stays <= 2**24, hence
+    the outer steps. No other float maths lives in this function.
+    """
+    one, zero = np.float32(1.0), np.float32(0.0)
+    for start in range(lo, hi, _EXACT_COUNT):
+        c0 = c1 = c2 = c3 = zero
+        for j in range(start, min(start + _EXACT_COUNT, hi)):
+            v = row[j]
+            c0 += one if v < e0 else zero
+            c1 += one if v < e1 else zero
+            c2 += one if v < e2 else zero
+            c3 += one if v < e3 else zero
+        out[0] += int(c0)
+        out[1] += int(c1)
+        out[2] += int(c2)
+        out[3] += int(c3)
 
 
-@numba.njit(inline="always")
+@numba.njit(cache=True)
 def _stable_ranks(row: np.ndarray, idx: np.ndarray, inf: float, out: np.ndarray) -> None:
     """``out[t]`` = items before ``row[idx[t]]`` in the row's stable order; ``idx`` ascending.
 
