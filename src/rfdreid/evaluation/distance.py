@@ -19,9 +19,9 @@
 * :func:`evaluate_features` evaluates features directly, one query chunk at a time: D_f (and
   the resolution cosine) are computed once per chunk and fused for every requested ``lam``,
   so a sweep over lambdas costs one distance computation and the Q x G matrix never exists.
-  Chunks are wide (a few hundred MiB of rows), so the matrix products read the gallery few
-  times and run near the matmul rate; they go one gallery block at a time, so the
-  element-wise work (norms, clamp, sqrt, the fusion) stays in cache.
+  Chunks are wide (up to 256 queries, a few hundred MiB of rows), so the matrix products
+  read the gallery few times and run near the matmul rate; they go one gallery block at a
+  time, so the element-wise work (norms, clamp, sqrt, the fusion) stays in cache.
 """
 
 from __future__ import annotations
@@ -43,9 +43,11 @@ from rfdreid.evaluation.metrics import (
 DEFAULT_LAMBDA = 0.1  # "we use lambda = 0.1 for all our experiments" (section 3.4)
 RFD_FORMS = ("literal", "filter")
 DEFAULT_RFD_FORM = "filter"  # chosen on CAVIAR's 10 splits and MLR-Market: docs/results.md
-# evaluate_features: bytes of the fused [chunk, G] float32 rows of all lambdas together, and
-# elements of one [chunk, gallery block] product (2**18 float32 = 1 MiB, about L2-sized).
+# evaluate_features: bytes of the fused [chunk, G] float32 rows of all lambdas together; at
+# most _MAX_CHUNK queries (their features stay in cache across blocks); elements of one
+# [chunk, gallery block] product (2**18 float32 = 1 MiB, about L2-sized).
 _CHUNK_BYTES = 512 * 2**20
+_MAX_CHUNK = 256
 _BLOCK_ELEMENTS = 2**18
 
 
@@ -165,7 +167,8 @@ def evaluate_features(
         qr: [Q, Dr] query resolution features; gr: [G, Dr] gallery ones (both or neither).
         lambdas: the lambdas to evaluate; any non-zero one needs qr/gr. 0 = plain B-F.
         max_rank: length of each CMC curve.
-        chunk_size: queries per chunk (default: about 512 MiB of row buffers, all lambdas).
+        chunk_size: queries per chunk (default: about 512 MiB of row buffers, all lambdas,
+            and at most 256).
         form: the reading of eq. 7-8 (:func:`rfd_distance`).
         block_size: gallery rows per distance block (default: about 1 MiB per product).
 
@@ -199,11 +202,13 @@ def evaluate_features(
             )
     n_gallery = g.shape[0]
     if chunk_size is None:
-        chunk_size = max(1, _CHUNK_BYTES // (4 * n_gallery * len(lambdas)))
+        chunk_size = max(1, min(_MAX_CHUNK, _CHUNK_BYTES // (4 * n_gallery * len(lambdas))))
+    if chunk_size < 1:
+        raise ReIDError(f"chunk_size must be >= 1, got {chunk_size}")
     if block_size is None:
         block_size = max(1, _BLOCK_ELEMENTS // min(chunk_size, q.shape[0]))
-    if chunk_size < 1 or block_size < 1:
-        raise ReIDError(f"chunk_size and block_size must be >= 1, got {chunk_size}, {block_size}")
+    if block_size < 1:
+        raise ReIDError(f"block_size must be >= 1, got {block_size}")
 
     groups = GalleryGroups.build(gp, gc)
     g_sq = _squared_norms(g)
