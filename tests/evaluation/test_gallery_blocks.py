@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from rfdreid.errors import ReIDError
 from rfdreid.evaluation import cosine_similarity, euclidean_distance, evaluate_features, rank_result, rfd_distance
 
 
@@ -26,3 +27,10 @@ def test_blocks_equal_full_matrix(chunk_size: int | None, block_size: int | None
         np.testing.assert_allclose(got[lam].cmc, want.cmc, atol=1e-6)
         assert (got[lam].mAP, got[lam].mINP) == pytest.approx((want.mAP, want.mINP), abs=1e-6)
         assert got[lam].num_valid_queries == want.num_valid_queries
+
+
+@pytest.mark.parametrize("sizes, match", [({"chunk_size": 0}, "chunk_size"), ({"block_size": 0}, "block_size")])
+def test_bad_sizes_raise(sizes: dict, match: str) -> None:
+    qf, gf = torch.zeros(3, 4), torch.zeros(5, 4)
+    with pytest.raises(ReIDError, match=match):
+        evaluate_features(qf, gf, np.zeros(3), np.zeros(5), np.zeros(3), np.ones(5), **sizes)
