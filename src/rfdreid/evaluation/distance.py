@@ -19,6 +19,9 @@
 * :func:`evaluate_features` evaluates features directly, one query chunk at a time: D_f (and
   the resolution cosine) are computed once per chunk and fused for every requested ``lam``,
   so a sweep over lambdas costs one distance computation and the Q x G matrix never exists.
+  Chunks are wide (up to 256 queries, a few hundred MiB of rows), so the matrix products
+  read the gallery few times and run near the matmul rate; they go one gallery block at a
+  time, so the element-wise work (norms, clamp, sqrt, the fusion) stays in cache.
 """
 
 from __future__ import annotations
@@ -40,8 +43,12 @@ from rfdreid.evaluation.metrics import (
 DEFAULT_LAMBDA = 0.1  # "we use lambda = 0.1 for all our experiments" (section 3.4)
 RFD_FORMS = ("literal", "filter")
 DEFAULT_RFD_FORM = "filter"  # chosen on CAVIAR's 10 splits and MLR-Market: docs/results.md
-# Elements of one [chunk, G] float32 matrix in evaluate_features: 2**24 = 64 MiB.
-_CHUNK_ELEMENTS = 2**24
+# evaluate_features: bytes of the fused [chunk, G] float32 rows of all lambdas together; at
+# most _MAX_CHUNK queries (their features stay in cache across blocks); elements of one
+# [chunk, gallery block] product (2**18 float32 = 1 MiB, about L2-sized).
+_CHUNK_BYTES = 512 * 2**20
+_MAX_CHUNK = 256
+_BLOCK_ELEMENTS = 2**18
 
 
 def _as_features(x: ArrayLike, name: str) -> torch.Tensor:
@@ -56,9 +63,10 @@ def _squared_norms(x: torch.Tensor) -> torch.Tensor:
     return (x * x).sum(1)
 
 
-def _euclidean(q: torch.Tensor, g: torch.Tensor, g_sq: torch.Tensor) -> torch.Tensor:
-    """sqrt(max(||q||^2 + ||g||^2 - 2 q.g, 0)) with the gallery norms precomputed."""
-    d2 = torch.addmm(_squared_norms(q)[:, None] + g_sq[None, :], q, g.T, beta=1.0, alpha=-2.0)
+def _euclidean(q: torch.Tensor, q_sq: torch.Tensor, g: torch.Tensor, g_sq: torch.Tensor,
+               out: torch.Tensor | None = None) -> torch.Tensor:
+    """sqrt(max(||q||^2 + ||g||^2 - 2 q.g, 0)) from precomputed squared norms (into ``out``)."""
+    d2 = torch.addmm(q_sq[:, None] + g_sq[None, :], q, g.T, beta=1.0, alpha=-2.0, out=out)
     return d2.clamp_min_(0.0).sqrt_()
 
 
@@ -75,7 +83,7 @@ def euclidean_distance(qf: ArrayLike, gf: ArrayLike) -> torch.Tensor:
     """
     q, g = _as_features(qf, "qf"), _as_features(gf, "gf")
     _check_dims(q, g, "qf", "gf")
-    return _euclidean(q, g, _squared_norms(g))
+    return _euclidean(q, _squared_norms(q), g, _squared_norms(g))
 
 
 def l2_normalise(x: torch.Tensor) -> torch.Tensor:
@@ -107,7 +115,7 @@ def check_rfd_form(form: str) -> str:
 
 def rfd_distance(
     d_f: torch.Tensor, cos_r: torch.Tensor, lam: float = DEFAULT_LAMBDA,
-    form: str = DEFAULT_RFD_FORM,
+    form: str = DEFAULT_RFD_FORM, out: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Eq. 8, ``D = D_f - lam * D_r``, with D_r read as ``form`` says (module doc).
 
@@ -123,7 +131,7 @@ def rfd_distance(
     if d_f.shape != cos_r.shape:
         raise ReIDError(f"D_f {tuple(d_f.shape)} and D_r {tuple(cos_r.shape)} differ in shape")
     d_r = cos_r if check_rfd_form(form) == "literal" else 1.0 - cos_r
-    return d_f - lam * d_r
+    return d_f - lam * d_r if out is None else torch.sub(d_f, lam * d_r, out=out)
 
 
 def _check_dims(q: torch.Tensor, g: torch.Tensor, qname: str, gname: str) -> None:
@@ -144,13 +152,14 @@ def evaluate_features(
     max_rank: int = 50,
     chunk_size: int | None = None,
     form: str = DEFAULT_RFD_FORM,
+    block_size: int | None = None,
 ) -> dict[float, RankResult]:
     """Evaluate B-F features, optionally fused with B-R resolution features (RFD), per lambda.
 
-    For each chunk of queries: D_f = Euclidean(qf, gf) once, D_r = cosine(qr, gr) once (when
-    given), then for every lambda the fused chunk ``D_f - lam * D_r`` is ranked (see
-    :mod:`rfdreid.evaluation.metrics`). Working memory is a few [chunk_size, G] float32
-    matrices, independent of Q.
+    For each chunk of queries and each block of the gallery: D_f = Euclidean(qf, gf) once,
+    D_r = cosine(qr, gr) once (when given), fused as ``D_f - lam * D_r`` into one [chunk, G]
+    row buffer per lambda; the full rows are then ranked (see
+    :mod:`rfdreid.evaluation.metrics`). Working memory is those buffers, independent of Q.
 
     Args:
         qf: [Q, D] query features. gf: [G, D] gallery features (tensor or array).
@@ -158,8 +167,10 @@ def evaluate_features(
         qr: [Q, Dr] query resolution features; gr: [G, Dr] gallery ones (both or neither).
         lambdas: the lambdas to evaluate; any non-zero one needs qr/gr. 0 = plain B-F.
         max_rank: length of each CMC curve.
-        chunk_size: queries per chunk (default: about 64 MiB of float32 per [chunk, G] matrix).
+        chunk_size: queries per chunk (default: about 512 MiB of row buffers, all lambdas,
+            and at most 256).
         form: the reading of eq. 7-8 (:func:`rfd_distance`).
+        block_size: gallery rows per distance block (default: about 1 MiB per product).
 
     Returns:
         ``{lam: RankResult}`` in the order of ``lambdas``.
@@ -189,19 +200,33 @@ def evaluate_features(
                 f"resolution features cover {q_res.shape[0]} queries / {g_res.shape[0]} gallery "
                 f"images, identity features {q.shape[0]} / {g.shape[0]}"
             )
+    n_gallery = g.shape[0]
     if chunk_size is None:
-        chunk_size = max(1, _CHUNK_ELEMENTS // g.shape[0])
+        chunk_size = max(1, min(_MAX_CHUNK, _CHUNK_BYTES // (4 * n_gallery * len(lambdas))))
     if chunk_size < 1:
         raise ReIDError(f"chunk_size must be >= 1, got {chunk_size}")
+    if block_size is None:
+        block_size = max(1, _BLOCK_ELEMENTS // min(chunk_size, q.shape[0]))
+    if block_size < 1:
+        raise ReIDError(f"block_size must be >= 1, got {block_size}")
 
     groups = GalleryGroups.build(gp, gc)
     g_sq = _squared_norms(g)
     accs = {lam: RankAccumulator(max_rank) for lam in lambdas}
+    # One row buffer per lambda, reused by every chunk (fresh pages cost a fault each).
+    buffers = {lam: torch.empty(min(chunk_size, q.shape[0]), n_gallery) for lam in lambdas}
     for s in range(0, q.shape[0], chunk_size):
         sl = slice(s, s + chunk_size)
-        d_f = _euclidean(q[sl], g, g_sq)
-        cos_r = q_res[sl] @ g_res.T if q_res is not None else None
-        for lam, acc in accs.items():
-            fused = d_f if cos_r is None or lam == 0.0 else rfd_distance(d_f, cos_r, lam, form)
-            acc.add(*query_rank_stats(fused.numpy(), qp[sl], qc[sl], groups))
+        q_chunk = q[sl]
+        q_sq = _squared_norms(q_chunk)
+        rows = {lam: buf[:len(q_chunk)] for lam, buf in buffers.items()}
+        for b in range(0, n_gallery, block_size):
+            bl = slice(b, b + block_size)
+            d_f = _euclidean(q_chunk, q_sq, g[bl], g_sq[bl], out=rows[0.0][:, bl] if 0.0 in rows else None)
+            cos_r = q_res[sl] @ g_res[bl].T if q_res is not None else None
+            for lam, out in rows.items():
+                if lam != 0.0:
+                    rfd_distance(d_f, cos_r, lam, form, out=out[:, bl])
+        for lam, out in rows.items():
+            accs[lam].add(*query_rank_stats(out.numpy(), qp[sl], qc[sl], groups))
     return {lam: acc.result() for lam, acc in accs.items()}

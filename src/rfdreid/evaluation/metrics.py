@@ -20,17 +20,18 @@ gallery (junk removed):
 * AP = mean over i of precision at the i-th true match = ``mean(i / (r_i + 1))``.
 * INP = n / (r_n + 1): the share of the list one must read to find the hardest match.
 
-Speed: CMC, AP and INP depend only on the ranks of the (few) true matches, so no argsort of
-the distance matrix is needed. For each query chunk we sort the *values* of each row (NumPy's
-SIMD sort, several times faster than an argsort) and binary-search each true match's distance
-in it; junk items and ties are corrected from the small same-pid block. Chunks run in a
-thread pool (NumPy's sort releases the GIL).
+Speed: CMC, AP and INP depend only on the ranks of the (few) true matches, so no sort of
+the distance matrix is needed. A true match's rank is the number of gallery items before it
+in the stable order of its row (closer, or tied and earlier by index), less the junk items
+among them, which the query's small same-pid block gives: k x G branch-free compares per
+query for k same-pid items, in a numba kernel (:mod:`rfdreid.evaluation.rank_kernel`,
+compiled once and cached on disk) that runs the queries in parallel.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,11 +41,6 @@ import torch
 from rfdreid.errors import ReIDError
 
 ArrayLike = np.ndarray | torch.Tensor
-
-# Elements (rows x gallery) of one query chunk; 2**22 float32 = 16 MiB per matrix.
-_CHUNK_ELEMENTS = 2**22
-# Bound on the [rows, P, P] same-pid comparison block inside one chunk.
-_PAIR_ELEMENTS = 2**22
 
 
 @dataclass(frozen=True)
@@ -113,83 +109,59 @@ class GalleryGroups:
 
     @classmethod
     def build(cls, g_pids: np.ndarray, g_camids: np.ndarray) -> GalleryGroups:
+        g_pids, g_camids = g_pids.astype(np.int64, copy=False), g_camids.astype(np.int64, copy=False)
         order = np.argsort(g_pids, kind="stable")
         pids, starts, counts = np.unique(g_pids[order], return_index=True, return_counts=True)
         return cls(g_pids, g_camids, order, pids, starts, counts)
 
 
 def query_rank_stats(
-    dist: np.ndarray, q_pids: np.ndarray, q_camids: np.ndarray, groups: GalleryGroups
+    dist: np.ndarray,
+    q_pids: np.ndarray,
+    q_camids: np.ndarray,
+    groups: GalleryGroups,
+    num_threads: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-query statistics of one chunk of a distance matrix.
+    """Per-query statistics of (a chunk of) a distance matrix, rows ranked in parallel.
 
     Args:
         dist: [c, G] distances (float32 or float64), smaller = better.
         q_pids, q_camids: [c] the chunk's query labels.
         groups: the gallery, grouped by pid.
+        num_threads: numba threads over rows (default: ``torch.get_num_threads()``).
 
     Returns:
         ``(first, ap, inp)``, each [c]: the 0-based rank of the first true match (-1 for a
         query without a true match), its AP and its INP (0 for skipped queries).
     """
-    c, n_gallery = dist.shape
-    rows = np.arange(c)[:, None]
+    from rfdreid.evaluation import rank_kernel  # numba loads on the first ranking only
 
-    # Each query's same-pid block, padded to P columns: gallery index, distance, kind.
+    dist = np.ascontiguousarray(dist)  # the kernel scans unit-stride rows
+    q_pids = np.asarray(q_pids, dtype=np.int64)
     pos = np.minimum(np.searchsorted(groups.pids, q_pids), len(groups.pids) - 1)
     counts = np.where(groups.pids[pos] == q_pids, groups.counts[pos], 0)
-    width = max(int(counts.max(initial=0)), 1)
-    slot = np.arange(width)
-    in_block = slot < counts[:, None]
-    gidx = groups.order[np.minimum(groups.starts[pos][:, None] + slot, n_gallery - 1)]
-    d_same = dist[rows, gidx]
-    true = in_block & (groups.camids_all[gidx] != q_camids[:, None])
-    junk = in_block & ~true
-
-    ordered = np.sort(dist, axis=1)
-    if np.isnan(ordered[:, -1]).any():  # NaN sorts last
+    c = dist.shape[0]
+    first, ap, inp = np.empty(c, dtype=np.int64), np.empty(c), np.empty(c)
+    with _numba_threads(num_threads or torch.get_num_threads()):
+        nans = rank_kernel.rank_rows(
+            dist, np.asarray(q_camids, dtype=np.int64), groups.starts[pos], counts,
+            groups.order, groups.camids_all, dist.dtype.type(np.inf), first, ap, inp)
+    if nans:
         raise ReIDError("the distance matrix contains NaN; check the features for NaN/inf")
-    lt_all = _row_searchsorted(ordered, d_same, "left")
-    eq_all = _row_searchsorted(ordered, d_same, "right") - lt_all
-
-    # Corrections from the same-pid block (item a against threshold b), in row batches.
-    lt_junk = np.empty_like(lt_all)
-    eq_block = np.empty_like(lt_all)
-    eq_true_before = np.empty_like(lt_all)
-    step = max(1, _PAIR_ELEMENTS // (width * width))
-    for s in range(0, c, step):
-        sl = slice(s, s + step)
-        d = d_same[sl]
-        less = d[:, :, None] < d[:, None, :]
-        equal = d[:, :, None] == d[:, None, :]
-        earlier = gidx[sl][:, :, None] < gidx[sl][:, None, :]
-        lt_junk[sl] = (less & junk[sl][:, :, None]).sum(1)
-        eq_block[sl] = (equal & in_block[sl][:, :, None]).sum(1)
-        eq_true_before[sl] = (equal & earlier & true[sl][:, :, None]).sum(1)
-
-    # Rank among valid items = valid items strictly closer + valid items tied but earlier.
-    rank = lt_all - lt_junk + eq_true_before
-    # Negatives tied with a true match: rare with float distances, counted row by row.
-    for r, b in np.argwhere(true & (eq_all > eq_block)):
-        j = gidx[r, b]
-        tied = (dist[r, :j] == d_same[r, b]) & (groups.pids_all[:j] != q_pids[r])
-        rank[r, b] += np.count_nonzero(tied)
-
-    n_true = true.sum(1)
-    rank = np.sort(np.where(true, rank, n_gallery), axis=1)
-    found = slot < n_true[:, None]
-    precision = np.where(found, (slot + 1) / (rank + 1), 0.0)
-    valid = n_true > 0
-    ap = precision.sum(1) / np.maximum(n_true, 1)
-    hardest = rank[np.arange(c), np.maximum(n_true - 1, 0)]
-    inp = np.where(valid, n_true / (hardest + 1), 0.0)
-    first = np.where(valid, rank[:, 0], -1)
     return first, ap, inp
 
 
-def _row_searchsorted(ordered: np.ndarray, values: np.ndarray, side: str) -> np.ndarray:
-    """Row-wise ``searchsorted``: ``ordered`` [c, G] sorted rows, ``values`` [c, P] -> [c, P]."""
-    return np.stack([np.searchsorted(o, v, side=side) for o, v in zip(ordered, values)])
+@contextmanager
+def _numba_threads(n: int) -> Iterator[None]:
+    """Run numba's parallel loops on ``n`` threads (capped at its pool), then restore."""
+    import numba
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 class RankAccumulator:
@@ -254,7 +226,7 @@ def evaluate_rank(
         q_pids, q_camids: [Q] query person and camera ids.
         g_pids, g_camids: [G] gallery person and camera ids.
         max_rank: length of the returned CMC curve.
-        num_workers: threads over query chunks (default: ``torch.get_num_threads()``).
+        num_workers: threads over queries (default: ``torch.get_num_threads()``).
 
     Returns:
         ``(cmc, mAP, mINP)`` with ``cmc`` [max_rank] float64 (``cmc[0]`` = rank-1).
@@ -283,21 +255,6 @@ def rank_result(
     if not np.issubdtype(dist.dtype, np.floating) or dist.dtype == np.float16:
         dist = dist.astype(np.float64 if dist.dtype.itemsize > 2 else np.float32)
     qp, gp, qc, gc = check_labels(*dist.shape, q_pids, g_pids, q_camids, g_camids)
-    groups = GalleryGroups.build(gp, gc)
     acc = RankAccumulator(max_rank)
-    step = max(1, _CHUNK_ELEMENTS // dist.shape[1])
-    starts = range(0, dist.shape[0], step)
-
-    def run(s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        sl = slice(s, s + step)
-        return query_rank_stats(dist[sl], qp[sl], qc[sl], groups)
-
-    workers = num_workers or torch.get_num_threads()
-    if workers > 1 and len(starts) > 1:
-        with ThreadPoolExecutor(max_workers=min(workers, os.cpu_count() or 1)) as pool:
-            for stats in pool.map(run, starts):
-                acc.add(*stats)
-    else:
-        for s in starts:
-            acc.add(*run(s))
+    acc.add(*query_rank_stats(dist, qp, qc, GalleryGroups.build(gp, gc), num_workers))
     return acc.result()
