@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -80,12 +81,20 @@ def test_caviar_as_a_manifest_takes_the_general_path_to_the_same_splits(
             assert mine.meta[key] == theirs.meta[key]
 
 
-@pytest.fixture
-def six_cameras(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def six_cameras_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """6 cameras at distances 1..4, 6 + 6 ids, 5 distractors, with manifest.csv."""
-    return generate_synthetic(tmp_path / "six", num_train_ids=6, num_test_ids=6, num_cameras=6,
-                              images_per_id_per_camera=2, camera_distances=(1, 1, 1.5, 2, 3, 4),
-                              num_distractors=5, manifest=True)
+    return generate_synthetic(tmp_path_factory.mktemp("six") / "six", num_train_ids=6,
+                              num_test_ids=6, num_cameras=6, images_per_id_per_camera=2,
+                              camera_distances=(1, 1, 1.5, 2, 3, 4), num_distractors=5,
+                              manifest=True)
+
+
+@pytest.fixture
+def six_cameras(six_cameras_once: Path, tmp_path: Path) -> Path:
+    """A private copy of the six-camera set (tests edit its manifest); copying is cheaper
+    than drawing it again."""
+    return Path(shutil.copytree(six_cameras_once, tmp_path / "six"))
 
 
 def without_split(root: Path) -> Path:

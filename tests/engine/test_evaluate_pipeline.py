@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -20,16 +18,10 @@ from tiny import TINY_OVERRIDES
 
 
 @pytest.fixture(scope="module")
-def trained_pair(tmp_path_factory):
-    """One B-F/B-R pair trained once for the module (tests only read it; the feature cache
-    is keyed by record content). Tests that edit the protocol use `own_protocol`."""
-    from tiny import make_tiny_protocol
-
-    from dataclasses import replace
-
-    tmp = tmp_path_factory.mktemp("pair")
-    protocol = make_tiny_protocol(tmp)
-    return replace(_train_pair(protocol, tmp), protocol=protocol)
+def trained_pair(trained):
+    """The session's tiny B-F/B-R pair with its protocol (tests only read it; the feature
+    cache is keyed by record content). Tests that edit the protocol use `own_protocol`."""
+    return evaluate.RunPair(bf=trained.bf, br=trained.br, protocol=trained.protocol)
 
 
 @pytest.fixture
@@ -77,7 +69,8 @@ def test_tables_for_both_galleries_and_cache(trained_pair, tmp_path, monkeypatch
                                        progress=False)
     assert set(table) == {"single", "multi"}
     rows = {"B-F": (None, 0.0), "B-F+RFD filter (λ=0.1)": ("filter", 0.1),
-            "B-F+RFD filter (λ=0.5)": ("filter", 0.5), "B-F+RFD literal (λ=0.1)": ("literal", 0.1)}
+            "B-F+RFD filter (λ=0.5)": ("filter", 0.5),
+            "B-F+RFD literal (λ=0.1)": ("literal", 0.1)}
     assert list(table["multi"]) == list(rows)
     # Known answer: every row equals the oracle on the same query / gallery features.
     protocol, features = evaluate.pair_features(trained_pair, ecfg, progress=False)
@@ -105,13 +98,8 @@ def test_without_br_only_bf_row(trained_pair):
     assert [list(r["single"]) for r in res.repeats] == [["B-F"]] and res.chosen is None
 
 
-def test_cli_swapped_checkpoints_one_line_error(trained_pair):
-    proc = subprocess.run(
-        [sys.executable, "-m", "rfdreid", "evaluate", "--bf", str(trained_pair.br)],
-        capture_output=True, text=True,
-    )
-    assert proc.returncode == 1
-    assert proc.stderr.strip().count("\n") == 0 and "B-R checkpoint" in proc.stderr
+def test_cli_swapped_checkpoints_one_line_error(cli, trained_pair):
+    cli("evaluate", "--bf", trained_pair.br).assert_one_line_error("B-R checkpoint")
 
 
 def test_gallery_specific_queries_are_used(own_protocol):
