@@ -15,8 +15,8 @@ import pytest
 from rfdreid.data.datasets import DATASETS, read_dataset
 from rfdreid.data.diagnostics import resolution_report
 from rfdreid.data.prepare import build_protocols
-from rfdreid.data.protocols import build_caviar_protocol, build_real_protocol
-from rfdreid.data.records import Protocol
+from rfdreid.data.protocols import _ids_across, build_caviar_protocol, build_real_protocol
+from rfdreid.data.records import ImageRecord, Protocol
 from rfdreid.data.synthetic import generate_synthetic
 from rfdreid.errors import ReIDError
 
@@ -209,3 +209,20 @@ def test_any_dataset_takes_the_real_protocol(fake_market: Path) -> None:
     assert sorted(r.pid for r in p.galleries["multi"] if r.pid > 0) == [1, 3]
     with pytest.raises(ReIDError, match="fixed query/gallery split"):
         build_protocols("market1501", fake_market, resolution="real", split=1)
+    with pytest.raises(ReIDError, match="unknown gallery protocol \\['single_all'\\]"):
+        build_real_protocol(DATASETS.get("market1501")(fake_market), seed=0,
+                            gallery_modes=("single_all",))  # only for drawn splits
+
+
+def test_only_ids_seen_by_an_lr_and_an_hr_camera_are_kept() -> None:
+    """Section 4.2's rule: an id seen by LR cameras only, or HR cameras only, is dropped."""
+    recs = [ImageRecord(f"{pid}_{cam}.jpg", pid, cam)
+            for pid, cams in {1: (0, 2), 2: (0, 1), 3: (2, 3), 4: (1,)}.items() for cam in cams]
+    assert _ids_across(recs, low=[0, 1]) == [1]
+
+
+def test_one_id_across_resolutions_is_refused_naming_the_rule(fake_caviar: Callable) -> None:
+    raw = DATASETS.get("caviar")(fake_caviar(two_cam=1, one_cam=2, images=2))
+    with pytest.raises(ReIDError, match="has 1 identities seen by a low- and a "
+                                        "high-resolution camera; at least 2 are needed"):
+        build_caviar_protocol(raw, seed=0, split=0)
