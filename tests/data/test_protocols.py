@@ -13,6 +13,7 @@ from rfdreid.data.datasets import DATASETS
 from rfdreid.data.protocols import (
     build_caviar_protocol,
     build_mlr_protocol,
+    build_real_protocol,
     redraw_degradation,
 )
 from rfdreid.data.resolution import factor_index, pixel_count_edges, pixel_count_labels
@@ -183,3 +184,19 @@ def test_redraw_degradation_draws_test_factors_anew_and_keeps_the_rest(fake_mark
     assert redraw_degradation(only_query, 1).query == repeats[0].query
     with pytest.raises(ReIDError, match="--repeats re-draws the down-sampling of MLR"):
         redraw_degradation(replace(p, meta={"protocol": "caviar"}), 1)
+
+
+def test_bad_gallery_modes_and_val_ids_are_named(fake_market: Path, fake_caviar: Callable) -> None:
+    raw = DATASETS.get("market1501")(fake_market)  # 3 training ids
+    with pytest.raises(ReIDError, match=r"unknown gallery protocol \['triple'\]; choose from "
+                                        "single, multi"):
+        build_mlr_protocol(raw, 0, gallery_modes=("single", "triple"))
+    with pytest.raises(ReIDError, match="choose from single, multi"):
+        build_mlr_protocol(raw, 0, gallery_modes=())
+    for bad in (-1, 2):
+        with pytest.raises(ReIDError, match=rf"--val-ids must be in 0\.\.1 \(the training set has "
+                                            rf"3 identities and keeps at least 2\), got {bad}"):
+            build_mlr_protocol(raw, 0, val_ids=bad)
+    caviar = DATASETS.get("caviar")(fake_caviar(two_cam=4, one_cam=0, images=2))
+    with pytest.raises(ReIDError, match="has no query/gallery split: choose a --split"):
+        build_real_protocol(caviar, seed=0)

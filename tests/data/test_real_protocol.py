@@ -209,6 +209,8 @@ def test_any_dataset_takes_the_real_protocol(fake_market: Path) -> None:
     assert sorted(r.pid for r in p.galleries["multi"] if r.pid > 0) == [1, 3]
     with pytest.raises(ReIDError, match="fixed query/gallery split"):
         build_protocols("market1501", fake_market, resolution="real", split=1)
+    held = build_real_protocol(DATASETS.get("market1501")(fake_market), seed=0, val_ids=1)
+    assert held.meta["val_query_cameras"] == [0]  # equal crops: the lower camera id
     with pytest.raises(ReIDError, match="unknown gallery protocol \\['single_all'\\]"):
         build_real_protocol(DATASETS.get("market1501")(fake_market), seed=0,
                             gallery_modes=("single_all",))  # only for drawn splits
