@@ -64,7 +64,7 @@ def test_bilinear_differs_from_bicubic_and_is_deterministic() -> None:
 
 
 def test_unknown_interpolation_and_bad_factor() -> None:
-    with pytest.raises(ReIDError, match="bicubic"):
+    with pytest.raises(ReIDError, match="'nearest'; choose one of: bicubic, bilinear$"):
         degrade(_img(), 2, "nearest")
     with pytest.raises(ValueError, match="factor must be >= 1, got 0"):
         degrade(_img(), 0, "bicubic")

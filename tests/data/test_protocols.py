@@ -97,7 +97,8 @@ def test_pixel_count_defaults_are_five_uniform_bins() -> None:
     np.testing.assert_allclose(edges, [100, 300, 500, 700, 900, 1100])
     with pytest.raises(ReIDError, match="unknown pseudo-label mode 'median'"):
         pixel_count_edges([(1, 1)], mode="median")
-    with pytest.raises(ReIDError, match="empty image set"):
+    with pytest.raises(ReIDError, match="^cannot compute resolution pseudo-labels of an empty "
+                                        "image set$"):
         pixel_count_edges([])
 
 
@@ -133,6 +134,9 @@ def test_mlr_factor_sets_are_exactly_the_papers(tmp_path: Path) -> None:
     assert {r.factor for r in p.galleries["single"]} == {1}
     assert {r.factor for r in p.galleries["multi"]} == {1, 2, 3, 4}
     assert {r.res_label for r in p.galleries["multi"]} == {0, 1, 2, 3}
+    val = build_mlr_protocol(raw, seed=0, val_ids=3).validation  # 4 images per id and camera
+    assert sorted((r.pid, r.camid) for r in val.query) == sorted(
+        {(r.pid, r.camid) for r in val.galleries["single"]})  # exactly one query per pair
 
 
 FACTOR_LABEL = {1: 0, 2: 1, 3: 2, 4: 3}  # section 3.5: the factor's index is the B-R class
@@ -178,11 +182,15 @@ def test_redraw_degradation_draws_test_factors_anew_and_keeps_the_rest(fake_mark
         assert {f.factor for f in r.query} <= {2, 3, 4}
         assert {f.factor for f in r.galleries["multi"]} <= {1, 2, 3, 4}
         assert all(f.res_label == FACTOR_LABEL[f.factor] for f in r.query + r.galleries["multi"])
-    draws = {tuple(f.factor for f in r.query + r.galleries["multi"]) for r in [p, *repeats]}
-    assert len(draws) == 4  # every repeat draws its own factors
+    for subset in (lambda x: x.query, lambda x: x.galleries["multi"]):  # both drawn anew
+        draws = {tuple(f.factor for f in subset(r)) for r in [p, *repeats]}
+        assert len(draws) > 1
+    assert set(repeats[0].galleries) == {"single", "multi"}
     only_query = replace(p, galleries={"single": p.galleries["single"]})
     assert redraw_degradation(only_query, 1).query == repeats[0].query
-    with pytest.raises(ReIDError, match="--repeats re-draws the down-sampling of MLR"):
+    with pytest.raises(ReIDError, match=r"^--repeats re-draws the down-sampling of MLR protocols; "
+                                        r"a caviar protocol has fixed real resolutions \(use its "
+                                        r"splits instead\)$"):
         redraw_degradation(replace(p, meta={"protocol": "caviar"}), 1)
 
 
