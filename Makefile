@@ -33,7 +33,7 @@ test: install browser
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadscope
 	$(MAKE) --no-print-directory wheel-check
 
-# Mutation score of the core modules (not in CI: about an hour on one core). mutmut 3
+# Mutation score of the core modules (not in CI: one to two hours on one core). mutmut 3
 # mutates the modules listed under [tool.mutmut] in pyproject.toml and runs the fast unit
 # tests listed there (only those reaching the mutated function) against each mutant;
 # results are kept in mutants/, so a re-run only tests what changed. `mutmut browse` or
