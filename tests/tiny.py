@@ -32,13 +32,14 @@ def _person(path: Path, pid: int, cam: int, rng: np.random.Generator) -> str:
     return str(path)
 
 
-def make_tiny_protocol(tmp_path: Path) -> Path:
-    """10 ids x 2 cameras x 3 images; ids 0-5 train (HR + one LR copy), 6-9 test."""
+def make_tiny_protocol(tmp_path: Path, test_ids: int = 4) -> Path:
+    """(6 + test_ids) ids x 2 cameras x 3 images; ids 0-5 train (HR + one LR copy), the
+    others (6-9 by default) test: one LR query each from camera 0, galleries of camera 1."""
     rng = np.random.default_rng(0)
     root = tmp_path / "imgs"
     root.mkdir()
     train, query, single, multi = [], [], [], []
-    for pid in range(10):
+    for pid in range(6 + test_ids):
         for cam in range(2):
             for k in range(3):
                 p = _person(root / f"{pid}_{cam}_{k}.jpg", pid, cam, rng)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -67,6 +69,17 @@ def test_search_ranks_and_leaves_the_query_out(model, market_gallery):
     assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
     assert query not in [h.path for h in hits]
     assert [h.distance for h in hits] == sorted(h.distance for h in hits)
+
+
+def test_search_top_hit_is_the_query_s_copy(model, market_gallery):
+    """Known answer: a pixel copy of the query (same id, other camera) is its D_f nearest
+    neighbour whatever the model learnt, so it must come first at λ = 0."""
+    import shutil
+
+    query = market_gallery / "0008_c1s1_000001_00.jpg"
+    copy = shutil.copy(query, market_gallery / "0008_c2s1_000009_00.jpg")
+    hits = model.search(query, market_gallery, top_k=3, rfd_lambda=0.0)
+    assert hits[0].path.name == Path(copy).name and hits[0].distance < hits[1].distance
 
 
 def test_user_errors(model_f, trained):

@@ -47,6 +47,18 @@ def test_prints_top_k_and_draws_the_ranking(cli, trained, market_gallery, tmp_pa
         assert picture.size == (width, PAD + 64 + PAD + LABEL_HEIGHT)
 
 
+def test_top_hit_is_the_query_s_copy_and_a_match(cli, trained, market_gallery):
+    """Known answer: the query's pixel copy, filed under another camera, is its nearest
+    gallery image by D_f (λ 0), whatever the model learnt; its name marks it a match."""
+    shutil.copy(trained.images / "7_0_2.jpg", market_gallery / "0007_c2s1_000009_00.jpg")
+    res = search(cli, trained, market_gallery, "--lambda", "0", "--top-k", "3")
+    assert res.code == 0, res.err
+    rows = [line.split() for line in res.out.splitlines() if line.split()[0].isdigit()]
+    assert rows[0][0] == "1" and rows[0][2] == "yes" and rows[0][-1].endswith(
+        "0007_c2s1_000009_00.jpg")
+    assert float(rows[0][1]) < float(rows[1][1])
+
+
 def test_cache_is_reused_and_follows_the_folder(cli, trained, market_gallery, embedded):
     n = len(list(market_gallery.glob("*.jpg")))
     assert search(cli, trained, market_gallery).code == 0

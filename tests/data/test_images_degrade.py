@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rfdreid.data.degrade import degrade
+from rfdreid.data.degrade import degrade, load_as_seen
 from rfdreid.data.images import read_image, read_image_size
+from rfdreid.data.records import ImageRecord
 from rfdreid.errors import ReIDError
 
 
@@ -62,9 +63,11 @@ def test_bilinear_differs_from_bicubic_and_is_deterministic() -> None:
     assert np.array_equal(np.asarray(a), np.asarray(degrade(img, 3, "bilinear")))
 
 
-def test_unknown_interpolation() -> None:
-    with pytest.raises(ReIDError, match="bicubic"):
+def test_unknown_interpolation_and_bad_factor() -> None:
+    with pytest.raises(ReIDError, match="'nearest'; choose one of: bicubic, bilinear$"):
         degrade(_img(), 2, "nearest")
+    with pytest.raises(ValueError, match="factor must be >= 1, got 0"):
+        degrade(_img(), 0, "bicubic")
 
 
 def _pil_down_up(img: Image.Image, factor: int, flt: Image.Resampling) -> np.ndarray:
@@ -85,3 +88,23 @@ def test_degrade_is_pil_resize_down_by_r_and_up_with_the_named_filter(factor, na
     other = Image.Resampling.BILINEAR if flt == Image.Resampling.BICUBIC else Image.Resampling.BICUBIC
     assert not np.array_equal(got, _pil_down_up(img, factor, other))
     assert not np.array_equal(got, _pil_down_up(img, factor + 1, flt))
+
+
+@pytest.mark.parametrize("size", [(5, 5), (3, 40), (40, 3)])
+def test_a_side_shorter_than_r_shrinks_to_one_pixel(size: tuple[int, int]) -> None:
+    """round(side / 4) is 1 (or 0, floored to 1): the oracle resizes through 1 pixel."""
+    img = _img(*size)
+    w, h = size
+    small = img.resize((max(1, round(w / 4)), max(1, round(h / 4))), Image.Resampling.BICUBIC)
+    want = np.asarray(small.resize(size, Image.Resampling.BICUBIC))
+    assert np.array_equal(np.asarray(degrade(img, 4, "bicubic")), want)
+
+
+def test_load_as_seen_degrades_the_file_by_the_record_s_factor(tmp_path: Path) -> None:
+    path = tmp_path / "p.png"
+    _img(63, 127).save(path)
+    seen = load_as_seen(ImageRecord(str(path), 0, 0, factor=3, res_label=2), "bilinear")
+    assert np.array_equal(np.asarray(seen), _pil_down_up(Image.open(path).convert("RGB"), 3,
+                                                         Image.Resampling.BILINEAR))
+    hr = load_as_seen(ImageRecord(str(path), 0, 0), "bilinear")
+    assert np.array_equal(np.asarray(hr), np.asarray(_img(63, 127)))

@@ -1,31 +1,28 @@
 """Your own cameras: a 6-camera manifest with distractors and junk, prepared, trained
-(demo preset, a few iterations) and evaluated through the command line."""
+(demo preset, a few iterations) and evaluated through the command line (in-process)."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from rfdreid.data.records import Protocol
 from rfdreid.data.synthetic import generate_synthetic
+
+from clirun import CliResult
 
 FAST = ["--set", "train.iterations=3", "--set", "train.checkpoint_every=3",
         "--set", "data.height=64", "--set", "data.width=32", "--set", "train.num_ids=4",
         "--set", "train.num_instances=2", "--set", "train.per_resolution=2"]
 
 
-def rfdreid(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "rfdreid", *args], capture_output=True,
-                          text=True, env=env, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc
+def test_six_camera_manifest_prepare_train_evaluate(tmp_path: Path, jpeg, cli: Callable) -> None:
+    def rfdreid(*args: str) -> CliResult:
+        res = cli(*args)
+        assert res.code == 0, res.err[-2000:]
+        return res
 
-
-def test_six_camera_manifest_prepare_train_evaluate(tmp_path: Path, jpeg) -> None:
     crops = generate_synthetic(tmp_path / "crops", num_train_ids=6, num_test_ids=5,
                                num_cameras=6, images_per_id_per_camera=2,
                                camera_distances=(1, 1.2, 1.5, 2, 3, 4), num_distractors=6,
@@ -38,7 +35,7 @@ def test_six_camera_manifest_prepare_train_evaluate(tmp_path: Path, jpeg) -> Non
     out = tmp_path / "prepared"
     prep = rfdreid("prepare", "--dataset", "manifest", "--root", str(crops), "--manifest",
                    str(crops / "manifest.csv"), "--out", str(out))
-    assert "bin 0: pixels" in prep.stdout and "camera 5:" in prep.stdout
+    assert "bin 0: pixels" in prep.out and "camera 5:" in prep.out
     protocol = Protocol.load(out / "protocol.json")
     assert len(protocol.train) == 6 * 6 * 2  # the junk training image is dropped
     assert len(protocol.query) == 5 * 6  # so is the junk query

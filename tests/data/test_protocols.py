@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from rfdreid.data.datasets import DATASETS
-from rfdreid.data.protocols import build_caviar_protocol, build_mlr_protocol
-from rfdreid.data.resolution import factor_index, pixel_count_labels
+from rfdreid.data.protocols import (
+    build_caviar_protocol,
+    build_mlr_protocol,
+    build_real_protocol,
+    redraw_degradation,
+)
+from rfdreid.data.resolution import factor_index, pixel_count_edges, pixel_count_labels
 from rfdreid.errors import ReIDError
 
 
@@ -27,6 +33,9 @@ def test_mlr_protocol(fake_market: Path) -> None:
     assert {r.factor for r in p.galleries["multi"]} <= {1, 2, 3, 4}
     assert all(r.res_label == factor_index(r.factor) for r in p.train + p.query)
     assert p.num_res_classes == 4 and p.num_train_pids == 3
+    assert (p.dataset, p.interpolation, p.seed) == ("market1501", "bilinear", 3)
+    assert p.meta == {"protocol": "mlr", "root": str(fake_market), "factors": [1, 2, 3, 4]}
+    assert p.validation is None and "val_ids" not in p.meta
 
 
 def test_mlr_protocol_is_seeded(fake_market: Path) -> None:
@@ -82,6 +91,17 @@ def test_pixel_count_labels_equal_width() -> None:
     assert labels.tolist() == [0, 0, 1, 2, 3, 4]
 
 
+def test_pixel_count_defaults_are_five_uniform_bins() -> None:
+    """Section 3.5: 5 equal-width bins by default; unknown modes and empty sets fail."""
+    edges = pixel_count_edges([(10, 10), (10, 110)])
+    np.testing.assert_allclose(edges, [100, 300, 500, 700, 900, 1100])
+    with pytest.raises(ReIDError, match="unknown pseudo-label mode 'median'"):
+        pixel_count_edges([(1, 1)], mode="median")
+    with pytest.raises(ReIDError, match="^cannot compute resolution pseudo-labels of an empty "
+                                        "image set$"):
+        pixel_count_edges([])
+
+
 def test_pixel_count_labels_quantile() -> None:
     sizes = [(1, n) for n in range(1, 101)]
     labels, _ = pixel_count_labels(sizes, mode="quantile")
@@ -90,7 +110,7 @@ def test_pixel_count_labels_quantile() -> None:
 
 def test_factor_index() -> None:
     assert [factor_index(f) for f in (1, 2, 3, 4)] == [0, 1, 2, 3]
-    with pytest.raises(ReIDError):
+    with pytest.raises(ReIDError, match=r"unknown down-sampling factor 8; known: \(1, 2, 3, 4\)"):
         factor_index(8)
 
 
@@ -114,3 +134,77 @@ def test_mlr_factor_sets_are_exactly_the_papers(tmp_path: Path) -> None:
     assert {r.factor for r in p.galleries["single"]} == {1}
     assert {r.factor for r in p.galleries["multi"]} == {1, 2, 3, 4}
     assert {r.res_label for r in p.galleries["multi"]} == {0, 1, 2, 3}
+    val = build_mlr_protocol(raw, seed=0, val_ids=3).validation  # 4 images per id and camera
+    assert sorted((r.pid, r.camid) for r in val.query) == sorted(
+        {(r.pid, r.camid) for r in val.galleries["single"]})  # exactly one query per pair
+
+
+FACTOR_LABEL = {1: 0, 2: 1, 3: 2, 4: 3}  # section 3.5: the factor's index is the B-R class
+
+
+def _paths(records) -> list[str]:
+    return [r.path for r in records]
+
+
+def test_mlr_validation_is_a_market_style_split_of_held_out_ids(fake_market: Path) -> None:
+    """Held-out ids leave train; per held id and camera one LR query, the rest gallery (HR in
+    "single", factors 1-4 in "multi"), as the test sets are built."""
+    raw = DATASETS.get("market1501")(fake_market)
+    p = build_mlr_protocol(raw, seed=0, val_ids=1)
+    val = p.validation
+    (held,) = p.meta["val_ids"]
+    held_records = [r for r in raw.subsets["train"] if r.pid == held]
+    assert p.num_train_pids == 2 and len(p.train) == 2 * (len(raw.subsets["train"]) - 6)
+    assert val.train == [] and val.meta == {"protocol": "mlr"} and p.val_pids() == {held}
+    assert sorted((r.pid, r.camid) for r in val.query) == [(held, c) for c in (0, 1, 2)]
+    assert _paths(val.query) == sorted(_paths(val.query))
+    single, multi = val.galleries["single"], val.galleries["multi"]
+    assert sorted(_paths(val.query) + _paths(single)) == sorted(_paths(held_records))
+    assert _paths(multi) == _paths(single) and {r.factor for r in single} == {1}
+    assert {r.factor for r in val.query} <= {2, 3, 4} and {r.factor for r in multi} <= {1, 2, 3, 4}
+    assert all(r.res_label == FACTOR_LABEL[r.factor] for r in val.query + multi)
+    assert build_mlr_protocol(raw, seed=0, val_ids=1).fingerprint() == p.fingerprint()  # seeded
+    assert build_mlr_protocol(raw, seed=0, val_ids=1).validation == val
+
+
+def test_redraw_degradation_draws_test_factors_anew_and_keeps_the_rest(fake_market: Path) -> None:
+    """Section 4.3's repeats: repeat 0 is the protocol; repeat k redraws the query and
+    multi-gallery factors (seeded by k); train, the HR gallery and the images stay."""
+    raw = DATASETS.get("market1501")(fake_market)
+    p = build_mlr_protocol(raw, seed=5)
+    assert redraw_degradation(p, 0) is p
+    repeats = [redraw_degradation(p, k) for k in (1, 2, 3)]
+    for k, r in enumerate(repeats, start=1):
+        assert r.train == p.train and r.galleries["single"] == p.galleries["single"]
+        assert _paths(r.query) == _paths(p.query)
+        assert _paths(r.galleries["multi"]) == _paths(p.galleries["multi"])
+        assert r.meta == {**p.meta, "repeat": k} and r == redraw_degradation(p, k)
+        assert {f.factor for f in r.query} <= {2, 3, 4}
+        assert {f.factor for f in r.galleries["multi"]} <= {1, 2, 3, 4}
+        assert all(f.res_label == FACTOR_LABEL[f.factor] for f in r.query + r.galleries["multi"])
+    for subset in (lambda x: x.query, lambda x: x.galleries["multi"]):  # both drawn anew
+        draws = {tuple(f.factor for f in subset(r)) for r in [p, *repeats]}
+        assert len(draws) > 1
+    assert set(repeats[0].galleries) == {"single", "multi"}
+    only_query = replace(p, galleries={"single": p.galleries["single"]})
+    assert redraw_degradation(only_query, 1).query == repeats[0].query
+    with pytest.raises(ReIDError, match=r"^--repeats re-draws the down-sampling of MLR protocols; "
+                                        r"a caviar protocol has fixed real resolutions \(use its "
+                                        r"splits instead\)$"):
+        redraw_degradation(replace(p, meta={"protocol": "caviar"}), 1)
+
+
+def test_bad_gallery_modes_and_val_ids_are_named(fake_market: Path, fake_caviar: Callable) -> None:
+    raw = DATASETS.get("market1501")(fake_market)  # 3 training ids
+    with pytest.raises(ReIDError, match=r"unknown gallery protocol \['triple'\]; choose from "
+                                        "single, multi"):
+        build_mlr_protocol(raw, 0, gallery_modes=("single", "triple"))
+    with pytest.raises(ReIDError, match="choose from single, multi"):
+        build_mlr_protocol(raw, 0, gallery_modes=())
+    for bad in (-1, 2):
+        with pytest.raises(ReIDError, match=rf"--val-ids must be in 0\.\.1 \(the training set has "
+                                            rf"3 identities and keeps at least 2\), got {bad}"):
+            build_mlr_protocol(raw, 0, val_ids=bad)
+    caviar = DATASETS.get("caviar")(fake_caviar(two_cam=4, one_cam=0, images=2))
+    with pytest.raises(ReIDError, match="has no query/gallery split: choose a --split"):
+        build_real_protocol(caviar, seed=0)

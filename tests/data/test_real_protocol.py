@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,8 +15,8 @@ import pytest
 from rfdreid.data.datasets import DATASETS, read_dataset
 from rfdreid.data.diagnostics import resolution_report
 from rfdreid.data.prepare import build_protocols
-from rfdreid.data.protocols import build_caviar_protocol, build_real_protocol
-from rfdreid.data.records import Protocol
+from rfdreid.data.protocols import _ids_across, build_caviar_protocol, build_real_protocol
+from rfdreid.data.records import ImageRecord, Protocol
 from rfdreid.data.synthetic import generate_synthetic
 from rfdreid.errors import ReIDError
 
@@ -80,12 +81,20 @@ def test_caviar_as_a_manifest_takes_the_general_path_to_the_same_splits(
             assert mine.meta[key] == theirs.meta[key]
 
 
-@pytest.fixture
-def six_cameras(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def six_cameras_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """6 cameras at distances 1..4, 6 + 6 ids, 5 distractors, with manifest.csv."""
-    return generate_synthetic(tmp_path / "six", num_train_ids=6, num_test_ids=6, num_cameras=6,
-                              images_per_id_per_camera=2, camera_distances=(1, 1, 1.5, 2, 3, 4),
-                              num_distractors=5, manifest=True)
+    return generate_synthetic(tmp_path_factory.mktemp("six") / "six", num_train_ids=6,
+                              num_test_ids=6, num_cameras=6, images_per_id_per_camera=2,
+                              camera_distances=(1, 1, 1.5, 2, 3, 4), num_distractors=5,
+                              manifest=True)
+
+
+@pytest.fixture
+def six_cameras(six_cameras_once: Path, tmp_path: Path) -> Path:
+    """A private copy of the six-camera set (tests edit its manifest); copying is cheaper
+    than drawing it again."""
+    return Path(shutil.copytree(six_cameras_once, tmp_path / "six"))
 
 
 def without_split(root: Path) -> Path:
@@ -200,3 +209,22 @@ def test_any_dataset_takes_the_real_protocol(fake_market: Path) -> None:
     assert sorted(r.pid for r in p.galleries["multi"] if r.pid > 0) == [1, 3]
     with pytest.raises(ReIDError, match="fixed query/gallery split"):
         build_protocols("market1501", fake_market, resolution="real", split=1)
+    held = build_real_protocol(DATASETS.get("market1501")(fake_market), seed=0, val_ids=1)
+    assert held.meta["val_query_cameras"] == [0]  # equal crops: the lower camera id
+    with pytest.raises(ReIDError, match="unknown gallery protocol \\['single_all'\\]"):
+        build_real_protocol(DATASETS.get("market1501")(fake_market), seed=0,
+                            gallery_modes=("single_all",))  # only for drawn splits
+
+
+def test_only_ids_seen_by_an_lr_and_an_hr_camera_are_kept() -> None:
+    """Section 4.2's rule: an id seen by LR cameras only, or HR cameras only, is dropped."""
+    recs = [ImageRecord(f"{pid}_{cam}.jpg", pid, cam)
+            for pid, cams in {1: (0, 2), 2: (0, 1), 3: (2, 3), 4: (1,)}.items() for cam in cams]
+    assert _ids_across(recs, low=[0, 1]) == [1]
+
+
+def test_one_id_across_resolutions_is_refused_naming_the_rule(fake_caviar: Callable) -> None:
+    raw = DATASETS.get("caviar")(fake_caviar(two_cam=1, one_cam=2, images=2))
+    with pytest.raises(ReIDError, match="has 1 identities seen by a low- and a "
+                                        "high-resolution camera; at least 2 are needed"):
+        build_caviar_protocol(raw, seed=0, split=0)

@@ -4,29 +4,24 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
+import numpy as np
 import pytest
+import torch
 
 from rfdreid.config import EvalConfig, load_config
 from rfdreid.engine import evaluate
 from rfdreid.engine.trainer import train
 
+from oracles import reference_rank
 from tiny import TINY_OVERRIDES
 
 
 @pytest.fixture(scope="module")
-def trained_pair(tmp_path_factory):
-    """One B-F/B-R pair trained once for the module (tests only read it; the feature cache
-    is keyed by record content). Tests that edit the protocol use `own_protocol`."""
-    from tiny import make_tiny_protocol
-
-    from dataclasses import replace
-
-    tmp = tmp_path_factory.mktemp("pair")
-    protocol = make_tiny_protocol(tmp)
-    return replace(_train_pair(protocol, tmp), protocol=protocol)
+def trained_pair(trained):
+    """The session's tiny B-F/B-R pair with its protocol (tests only read it; the feature
+    cache is keyed by record content). Tests that edit the protocol use `own_protocol`."""
+    return evaluate.RunPair(bf=trained.bf, br=trained.br, protocol=trained.protocol)
 
 
 @pytest.fixture
@@ -50,15 +45,41 @@ def _train_pair(tiny_protocol, tmp_path):
     return evaluate.RunPair(bf=paths["bf"], br=paths["br"])
 
 
+def _oracle_row(protocol, features, mode: str, form: str | None, lam: float
+                ) -> tuple[float, float, float]:
+    """(R1, R5, mAP) in % of one table row, recomputed from the pair's features by
+    torch.cdist, eq. 8 written out and a plain per-query sort (tests/oracles.py)."""
+    queries, gallery = protocol.query, protocol.galleries[mode]
+    q, g = features("query", queries), features(f"gallery_{mode}", gallery)
+    dist = torch.cdist(q.f.double(), g.f.double())
+    if form is not None:
+        cos = torch.nn.functional.cosine_similarity(q.r.double()[:, None], g.r.double()[None],
+                                                    dim=2)
+        dist = dist - lam * (cos if form == "literal" else 1 - cos)
+    labels = [np.array([getattr(r, a) for r in recs])
+              for a, recs in (("pid", queries), ("pid", gallery), ("camid", queries),
+                              ("camid", gallery))]
+    cmc, m_ap, _, _ = reference_rank(dist.numpy(), *labels)
+    return 100 * cmc[0], 100 * cmc[4], 100 * m_ap
+
+
 def test_tables_for_both_galleries_and_cache(trained_pair, tmp_path, monkeypatch):
     ecfg = EvalConfig(lambda_sweep=[0.5], rfd_form="filter")
     table, md = evaluate.evaluate_runs([trained_pair], ecfg, out_dir=tmp_path / "eval",
                                        progress=False)
     assert set(table) == {"single", "multi"}
-    assert list(table["multi"]) == ["B-F", "B-F+RFD filter (λ=0.1)", "B-F+RFD filter (λ=0.5)",
-                                    "B-F+RFD literal (λ=0.1)"]
-    for row in table["single"].values():
-        assert 0 <= row["r1"]["mean"] <= row["r5"]["mean"] <= row["r10"]["mean"] <= 100
+    rows = {"B-F": (None, 0.0), "B-F+RFD filter (λ=0.1)": ("filter", 0.1),
+            "B-F+RFD filter (λ=0.5)": ("filter", 0.5),
+            "B-F+RFD literal (λ=0.1)": ("literal", 0.1)}
+    assert list(table["multi"]) == list(rows)
+    # Known answer: every row equals the oracle on the same query / gallery features.
+    protocol, features = evaluate.pair_features(trained_pair, ecfg, progress=False)
+    for mode in ("single", "multi"):
+        for label, (form, lam) in rows.items():
+            got = table[mode][label]
+            want = _oracle_row(protocol, features, mode, form, lam)
+            assert (got["r1"]["mean"], got["r5"]["mean"], got["mAP"]["mean"]) == pytest.approx(
+                want, abs=1e-6), (mode, label)
     assert "| B-F+RFD filter (λ=0.1) |" in md
     results = json.loads((tmp_path / "eval" / "results.json").read_text())
     assert results["init"] == [{"B-F": "random init", "B-R": "random init"}]
@@ -77,13 +98,8 @@ def test_without_br_only_bf_row(trained_pair):
     assert [list(r["single"]) for r in res.repeats] == [["B-F"]] and res.chosen is None
 
 
-def test_cli_swapped_checkpoints_one_line_error(trained_pair):
-    proc = subprocess.run(
-        [sys.executable, "-m", "rfdreid", "evaluate", "--bf", str(trained_pair.br)],
-        capture_output=True, text=True,
-    )
-    assert proc.returncode == 1
-    assert proc.stderr.strip().count("\n") == 0 and "B-R checkpoint" in proc.stderr
+def test_cli_swapped_checkpoints_one_line_error(cli, trained_pair):
+    cli("evaluate", "--bf", trained_pair.br).assert_one_line_error("B-R checkpoint")
 
 
 def test_gallery_specific_queries_are_used(own_protocol):

@@ -80,18 +80,32 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_process_gloo_ddp(tiny_protocol, tmp_path):
+def _first_loss(out) -> float:
+    return float((out / "log.csv").read_text().splitlines()[1].split(",")[2])
+
+
+def test_two_process_gloo_ddp_averages_both_ranks(tiny_protocol, tmp_path):
+    """Rank 0 draws the single-process batches and rank 1 others, and DDP averages their
+    gradients: so the first logged loss (rank 0, before any update) equals the single run's,
+    while the final weights differ from it (a run ignoring rank 1 would equal it)."""
     out = tmp_path / "ddp"
+    overrides = [*TINY_OVERRIDES, "train.iterations=3"]
     cmd = [
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
         f"--master_port={_free_port()}", "-m", "rfdreid", "train",
         "--protocol", str(tiny_protocol), "--out", str(out),
-        *[a for o in [*TINY_OVERRIDES, "train.iterations=3"] for a in ("--set", o)],
+        *[a for o in overrides for a in ("--set", o)],
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert load_checkpoint(out / "checkpoint.pt")["iteration"] == 3
+    ddp = load_checkpoint(out / "checkpoint.pt")
+    assert ddp["iteration"] == 3
+    single = load_checkpoint(trainer.train(_cfg(tiny_protocol, tmp_path / "one",
+                                                "train.iterations=3"), progress=False))
+    assert _first_loss(out) == pytest.approx(_first_loss(tmp_path / "one"), abs=2e-5)
+    assert any(not torch.allclose(v.float(), single["model"][k].float())
+               for k, v in ddp["model"].items() if v.is_floating_point())
 
 
 def test_missing_protocol_is_a_clear_error(tmp_path):

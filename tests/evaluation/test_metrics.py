@@ -9,26 +9,7 @@ import torch
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation import RankResult, evaluate_rank, rank_result
 
-
-def reference_rank(dist, q_pids, g_pids, q_camids, g_camids, max_rank=50):
-    """(cmc [max_rank], mAP, mINP, num_valid) by sorting each query's row."""
-    cmc_sum = np.zeros(max_rank)
-    ap_sum = inp_sum = 0.0
-    num_valid = 0
-    for i in range(dist.shape[0]):
-        order = np.argsort(dist[i], kind="stable")
-        keep = ~((g_pids[order] == q_pids[i]) & (g_camids[order] == q_camids[i]))
-        matches = (g_pids[order] == q_pids[i])[keep]
-        if not matches.any():
-            continue
-        num_valid += 1
-        hits = np.flatnonzero(matches)  # 0-based ranks of the true matches
-        curve = np.zeros(max_rank)
-        curve[min(hits[0], max_rank):] = 1.0
-        cmc_sum += curve
-        ap_sum += np.mean(np.arange(1, len(hits) + 1) / (hits + 1))
-        inp_sum += len(hits) / (hits[-1] + 1)
-    return cmc_sum / num_valid, ap_sum / num_valid, inp_sum / num_valid, num_valid
+from oracles import reference_rank
 
 
 def _random_problem(seed: int, ties: bool):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -28,6 +29,8 @@ def test_batch_hard_matches_a_loop() -> None:
         assert torch.allclose(batch_hard_triplet(x, y, margin), expected, atol=1e-5)
     summed = batch_hard_triplet(x, y) + batch_hard_triplet(2 * x, y)
     assert torch.allclose(triplet_loss([x, 2 * x], y), summed)
+    wide = brute_force_triplet(x, y, 5.0) + brute_force_triplet(2 * x, y, 5.0)
+    assert torch.allclose(triplet_loss([x, 2 * x], y, margin=5.0), wide, atol=1e-5)
 
 
 def test_identical_embeddings_give_finite_gradients() -> None:
@@ -61,3 +64,28 @@ def test_reid_loss_reports_every_term() -> None:
     assert abs(terms["total"] - terms["id"] - terms["triplet"]) < 1e-5
     assert abs(terms["acc"] - 0.75) < 1e-6
     assert loss.requires_grad
+
+
+def _output(seed: int) -> tuple[ReIDOutput, torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    y = torch.tensor([0, 0, 1, 1, 2, 2])
+    return ReIDOutput(logits=[torch.randn(6, 3, generator=gen) for _ in range(2)],
+                      triplet_features=[torch.randn(6, 4, generator=gen)]), y
+
+
+def test_reid_loss_is_eq1_plus_eq2_with_its_margin_and_smoothing() -> None:
+    """Oracle: cross-entropy summed over classifiers plus the looped batch-hard triplet.
+    Defaults are the paper's: margin 0.3, no label smoothing."""
+    out, y = _output(1)
+    x = out.triplet_features[0]
+
+    def expected(margin: float, smoothing: float) -> float:
+        ce = sum(F.cross_entropy(z, y, label_smoothing=smoothing) for z in out.logits)
+        return float(ce + brute_force_triplet(x, y, margin))
+
+    for loss_fn, margin, smoothing in ((ReIDLoss(), 0.3, 0.0),
+                                       (ReIDLoss(margin=2.0, label_smoothing=0.2), 2.0, 0.2)):
+        total, terms = loss_fn(out, y)
+        assert total.item() == pytest.approx(expected(margin, smoothing), abs=1e-5)
+        assert terms["triplet"] == pytest.approx(float(brute_force_triplet(x, y, margin)),
+                                                 abs=1e-5)

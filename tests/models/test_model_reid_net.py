@@ -11,7 +11,7 @@ from rfdreid.config import ModelConfig
 from rfdreid.losses import ReIDLoss
 from rfdreid.models.test_embedding import TestEmbedding
 from rfdreid.models import ReIDNet, ReIDOutput, build_model
-from rfdreid.models.attention import ChannelAttention
+from rfdreid.models.attention import ChannelAttention, stage_attention
 
 SMALL = {"resnet18": 0.25, "mobilenetv2": 0.25}
 
@@ -146,3 +146,17 @@ def test_channel_attention_gate_equals_hand_computed_se() -> None:
         with torch.no_grad():
             torch.testing.assert_close(ca(x)[b], expected, rtol=1e-5, atol=1e-6)
     assert not torch.allclose(ca(x), x)
+
+
+def test_se_bottleneck_is_c_over_r_with_a_floor_and_default_r_16() -> None:
+    """Eq. 5: W1 maps C -> C/r (floored at MIN_HIDDEN = 8 for narrow CPU widths), r = 16 by
+    default as in SENet; stage_attention passes C and r through, or is an Identity."""
+    def widths(m: torch.nn.Module) -> tuple[int, int, int, int]:
+        return (m.reduce.in_channels, m.reduce.out_channels, m.expand.in_channels,
+                m.expand.out_channels)
+
+    assert widths(ChannelAttention(512)) == (512, 32, 32, 512)
+    assert widths(ChannelAttention(200, reduction=16)) == (200, 12, 12, 200)  # 200 // 16
+    assert widths(ChannelAttention(64, reduction=16)) == (64, 8, 8, 64)  # the floor
+    assert widths(stage_attention(96, True, 4)) == (96, 24, 24, 96)
+    assert isinstance(stage_attention(96, False, 4), torch.nn.Identity)

@@ -8,15 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rfdreid.api import ReIDModel
-
-from clirun import CliResult, Trained, cli_runner, train_tiny_pair
+from clirun import CliResult, cli_runner
 from data.conftest import fake_caviar, fake_market, jpeg  # noqa: F401  (fake datasets)
-
-
-@pytest.fixture(scope="package")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
-    return train_tiny_pair(tmp_path_factory.mktemp("trained"))
 
 
 @pytest.fixture
@@ -31,9 +24,3 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
         return result
 
     return checked
-
-
-
-@pytest.fixture(scope="package")
-def model(trained: Trained) -> ReIDModel:
-    return ReIDModel.from_checkpoint(trained.bf, trained.br)

@@ -1,4 +1,4 @@
-"""A tiny trained pair, a Market-style gallery, an evaluation output, and live servers of
+"""The tiny trained pair's Market-style gallery, an evaluation output, and live servers of
 both on free 127.0.0.1 ports (uvicorn in a thread, stopped at the end)."""
 
 from __future__ import annotations
@@ -21,31 +21,26 @@ from rfdreid.serve.gallery_search import GallerySearch
 from rfdreid.serve.run_browser import RunBrowser
 
 from live_http import MAX_UPLOAD
-from tiny import TinyPair, market_style_gallery, train_tiny_pair
+from tiny import TinyPair, market_style_gallery
 
 
 @pytest.fixture(scope="package")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> TinyPair:
-    return train_tiny_pair(tmp_path_factory.mktemp("pair"))
-
-
-@pytest.fixture(scope="package")
-def gallery_dir(pair: TinyPair, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def gallery_dir(trained: TinyPair, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Ids 6-9, two cameras, three shots each, as `00PP_c<cam>s1_00000K_00.jpg`."""
-    return market_style_gallery(pair.images, tmp_path_factory.mktemp("gallery"), shots=3)
+    return market_style_gallery(trained.images, tmp_path_factory.mktemp("gallery"), shots=3)
 
 
 @pytest.fixture(scope="package")
-def run_dir(pair: TinyPair, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def run_dir(trained: TinyPair, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("eval")
-    evaluate_runs([RunPair(pair.bf, pair.br)], EvalConfig(batch_size=16), out_dir=out,
+    evaluate_runs([RunPair(trained.bf, trained.br)], EvalConfig(batch_size=16), out_dir=out,
                   progress=False)
     return out
 
 
 @pytest.fixture(scope="package")
-def search(pair: TinyPair, gallery_dir: Path) -> GallerySearch:
-    return GallerySearch(ReIDModel.from_checkpoint(pair.bf, pair.br), gallery_dir,
+def search(trained: TinyPair, gallery_dir: Path) -> GallerySearch:
+    return GallerySearch(ReIDModel.from_checkpoint(trained.bf, trained.br), gallery_dir,
                          progress=False)
 
 

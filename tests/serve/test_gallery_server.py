@@ -55,9 +55,9 @@ def test_ranking_rejects_unknown_query_and_form(gallery_url: str) -> None:
     assert request(gallery_url, f"/ranking?query=gallery:{name}&lam=x")[0] == 400
 
 
-def test_upload_is_a_query_with_its_id_from_the_name(gallery_url: str, pair: TinyPair) -> None:
+def test_upload_is_a_query_with_its_id_from_the_name(gallery_url: str, trained: TinyPair) -> None:
     body, headers = multipart("image", "0007_c1s1_000009_00.jpg",
-                              _jpeg(pair.images / "7_0_2.jpg"))
+                              _jpeg(trained.images / "7_0_2.jpg"))
     status, answer = request(gallery_url, "/query", "POST", body, headers)
     assert status == 200, answer
     query = json.loads(answer)["query"]

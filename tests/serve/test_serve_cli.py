@@ -28,9 +28,9 @@ def _serve(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 
 
 def test_binds_loopback_unless_told(monkeypatch: pytest.MonkeyPatch,
-                                    capsys: pytest.CaptureFixture[str], pair: TinyPair,
+                                    capsys: pytest.CaptureFixture[str], trained: TinyPair,
                                     gallery_dir: Path, run_dir: Path) -> None:
-    code, started, err = _serve(monkeypatch, capsys, "--checkpoint", pair.bf, "--br", pair.br,
+    code, started, err = _serve(monkeypatch, capsys, "--checkpoint", trained.bf, "--br", trained.br,
                                 "--gallery", gallery_dir)
     assert code == 0 and started["host"] == "127.0.0.1" and not err
     code, started, err = _serve(monkeypatch, capsys, "--run", run_dir, "--host", "0.0.0.0")
