@@ -152,7 +152,9 @@ def plot(csvs: list[Path], out: Path) -> None:
     runs = {}
     for path in csvs:
         with path.open() as f:
-            runs[path.parent.name] = list(csv.DictReader(f))
+            # a run folder's CSV is named after the folder, a copied one after its file
+            name = path.parent.name if path.name == "time_to_accuracy.csv" else path.stem
+            runs[name] = list(csv.DictReader(f))
     galleries = sorted({r["gallery"] for rows in runs.values() for r in rows})
     fig, axes = plt.subplots(1, len(galleries), figsize=(4.5 * len(galleries), 3.8), squeeze=False)
     for ax, gallery in zip(axes[0], galleries):
