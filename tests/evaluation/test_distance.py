@@ -120,3 +120,28 @@ def test_evaluate_features_errors() -> None:
         evaluate_features(qf, gf[:0], qp, gp[:0], qc, gc[:0])
     with pytest.raises(ReIDError, match="g_camids"):
         evaluate_features(qf, gf, qp, gp, qc, gc[:-1])
+
+
+@pytest.mark.parametrize(("fn", "qname", "gname"), [
+    (euclidean_distance, "qf", "gf"), (cosine_similarity, "qr", "gr")])
+def test_shape_errors_name_the_argument_at_fault(fn, qname: str, gname: str) -> None:
+    """A user passing one bad matrix must learn which one, in the names of eq. 7-8."""
+    ok = np.zeros((3, 4), np.float32)
+    with pytest.raises(ReIDError, match=rf"^{qname} must be a \[N, D\] feature matrix, got shape \(4,\)$"):
+        fn(np.zeros(4), ok)
+    with pytest.raises(ReIDError, match=rf"^{gname} must be a \[N, D\] feature matrix, got shape \(4,\)$"):
+        fn(ok, np.zeros(4))
+    with pytest.raises(ReIDError, match=rf"^{qname} has dimension 4 but {gname} has 5$"):
+        fn(ok, np.zeros((2, 5), np.float32))
+
+
+def test_evaluate_features_shape_errors_name_identity_and_resolution_matrices() -> None:
+    qf, gf, qp, gp, qc, gc, qr, gr = _features(0)
+    with pytest.raises(ReIDError, match=r"^qf must be"):
+        evaluate_features(qf[0], gf, qp, gp, qc, gc)
+    with pytest.raises(ReIDError, match=r"^qf has dimension 16 but gf has 5$"):
+        evaluate_features(qf, gf[:, :5], qp, gp, qc, gc)
+    with pytest.raises(ReIDError, match=r"^qr has dimension 4 but gr has 3$"):
+        evaluate_features(qf, gf, qp, gp, qc, gc, qr=qr, gr=gr[:, :3], lambdas=(0.1,))
+    with pytest.raises(ReIDError, match=r"^gr must be"):
+        evaluate_features(qf, gf, qp, gp, qc, gc, qr=qr, gr=gr[0], lambdas=(0.1,))

@@ -79,6 +79,10 @@ def test_rank_result_accessors() -> None:
     assert res.to_dict() == {"mAP": 0.6, "mINP": 0.4, "R1": 0.5, "R5": 0.95, "num_valid_queries": 10}
     with pytest.raises(ReIDError, match="rank-10"):
         _ = res.r10
+    # a curve of 12 ranks reports R1, R5 and R10, each read at its own index
+    long = RankResult(np.arange(1, 13) / 12, 0.6, 0.4, 10)
+    assert long.to_dict() == {"mAP": 0.6, "mINP": 0.4, "R1": 1 / 12, "R5": 5 / 12,
+                              "R10": 10 / 12, "num_valid_queries": 10}
 
 
 @pytest.mark.parametrize(
