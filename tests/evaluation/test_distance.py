@@ -14,6 +14,7 @@ from rfdreid.evaluation import (
     rank_result,
     rfd_distance,
 )
+from rfdreid.evaluation.distance import l2_normalise
 
 
 def _features(seed: int, q: int = 40, g: int = 150, dim: int = 16, rdim: int = 4):
@@ -135,13 +136,35 @@ def test_shape_errors_name_the_argument_at_fault(fn, qname: str, gname: str) -> 
         fn(ok, np.zeros((2, 5), np.float32))
 
 
-def test_evaluate_features_shape_errors_name_identity_and_resolution_matrices() -> None:
-    qf, gf, qp, gp, qc, gc, qr, gr = _features(0)
-    with pytest.raises(ReIDError, match=r"^qf must be"):
-        evaluate_features(qf[0], gf, qp, gp, qc, gc)
-    with pytest.raises(ReIDError, match=r"^qf has dimension 16 but gf has 5$"):
-        evaluate_features(qf, gf[:, :5], qp, gp, qc, gc)
-    with pytest.raises(ReIDError, match=r"^qr has dimension 4 but gr has 3$"):
-        evaluate_features(qf, gf, qp, gp, qc, gc, qr=qr, gr=gr[:, :3], lambdas=(0.1,))
-    with pytest.raises(ReIDError, match=r"^gr must be"):
-        evaluate_features(qf, gf, qp, gp, qc, gc, qr=qr, gr=gr[0], lambdas=(0.1,))
+def test_evaluate_features_errors_say_exactly_what_is_wrong() -> None:
+    """Each refusal names the matrix at fault and its real sizes (rows, not columns)."""
+    qf, gf, qp, gp, qc, gc, qr, gr = _features(0)  # 40 x 16 / 150 x 16, resolution 4-d
+    cases = [
+        (dict(qf=qf[0]), r"qf must be a \[N, D\] feature matrix, got shape \(16,\)"),
+        (dict(gf=gf[0]), r"gf must be a \[N, D\] feature matrix, got shape \(16,\)"),
+        (dict(gf=gf[:, :5]), r"qf has dimension 16 but gf has 5"),
+        (dict(qr=qr[0], gr=gr), r"qr must be a \[N, D\] feature matrix, got shape \(4,\)"),
+        (dict(qr=qr, gr=gr[0]), r"gr must be a \[N, D\] feature matrix, got shape \(4,\)"),
+        (dict(qr=qr, gr=gr[:, :3]), r"qr has dimension 4 but gr has 3"),
+        (dict(qr=qr[:3], gr=gr[:7]),
+         r"resolution features cover 3 queries / 7 gallery images, identity features 40 / 150"),
+        (dict(lambdas=()), r"lambdas is empty; pass at least one \(0.0 = plain B-F\)"),
+        (dict(qr=qr), r"pass both qr and gr \(resolution features of query and gallery\), or neither"),
+    ]
+    for change, message in cases:
+        args = dict(qf=qf, gf=gf, qr=None, gr=None, lambdas=(0.0,)) | change
+        with pytest.raises(ReIDError, match=rf"^{message}$"):
+            evaluate_features(args["qf"], args["gf"], qp, gp, qc, gc, qr=args["qr"],
+                              gr=args["gr"], lambdas=args["lambdas"])
+    with pytest.raises(ReIDError, match=r"^D_f \(2, 3\) and D_r \(3, 2\) differ in shape$"):
+        rfd_distance(torch.zeros(2, 3), torch.zeros(3, 2), 0.1)
+
+
+def test_evaluate_features_reports_the_papers_cmc_length_by_default() -> None:
+    qf, gf, qp, gp, qc, gc, _, _ = _features(1)
+    assert len(evaluate_features(qf, gf, qp, gp, qc, gc)[0.0].cmc) == 50
+
+
+def test_l2_normalise_scales_short_rows_up_and_keeps_zero_rows() -> None:
+    x = torch.tensor([[0.3, 0.4], [0.0, 0.0], [6.0, 8.0]])
+    torch.testing.assert_close(l2_normalise(x), torch.tensor([[0.6, 0.8], [0.0, 0.0], [0.6, 0.8]]))
