@@ -168,3 +168,10 @@ def test_evaluate_features_reports_the_papers_cmc_length_by_default() -> None:
 def test_l2_normalise_scales_short_rows_up_and_keeps_zero_rows() -> None:
     x = torch.tensor([[0.3, 0.4], [0.0, 0.0], [6.0, 8.0]])
     torch.testing.assert_close(l2_normalise(x), torch.tensor([[0.6, 0.8], [0.0, 0.0], [0.6, 0.8]]))
+
+
+def test_unknown_rfd_form_lists_the_readings() -> None:
+    from rfdreid.evaluation.distance import check_rfd_form
+    with pytest.raises(ReIDError, match=r"^unknown RFD form 'cos'; choose from literal, filter "
+                                        r"\(see rfdreid.evaluation.distance\)$"):
+        check_rfd_form("cos")

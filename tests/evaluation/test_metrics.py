@@ -101,3 +101,24 @@ def test_no_valid_query_and_nan_raise_reid_error() -> None:
     dist = np.array([[0.1, np.nan, 0.3]])
     with pytest.raises(ReIDError, match="NaN"):
         evaluate_rank(dist, np.array([1]), np.array([1, 2, 3]), np.zeros(1), np.ones(3))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int16, np.float16, np.float32])
+def test_any_numeric_distance_dtype_ranks_like_float64(dtype) -> None:
+    """Integer and half-precision matrices are ranked by their values, ties included."""
+    rng = np.random.default_rng(3)
+    dist = rng.integers(0, 6, (12, 30)).astype(np.float64)  # many ties
+    q_pids, g_pids = rng.integers(0, 4, 12), rng.integers(0, 4, 30)
+    q_cams, g_cams = rng.integers(0, 2, 12), rng.integers(0, 2, 30)
+    want = rank_result(dist, q_pids, g_pids, q_cams, g_cams, max_rank=10)
+    got = rank_result(dist.astype(dtype), q_pids, g_pids, q_cams, g_cams, max_rank=10)
+    np.testing.assert_array_equal(got.cmc, want.cmc)
+    assert (got.mAP, got.mINP) == (want.mAP, want.mINP)
+
+
+def test_rank_result_refuses_a_vector_and_defaults_to_50_ranks() -> None:
+    with pytest.raises(ReIDError, match=r"^distmat must be \[Q, G\], got shape \(3,\)$"):
+        rank_result(np.zeros(3), [0], [0, 0, 0], [0], [1, 1, 1])
+    dist = np.arange(6.0).reshape(2, 3)
+    assert len(rank_result(dist, [0, 1], [0, 1, 2], [0, 0], [1, 1, 1]).cmc) == 50
+    assert len(evaluate_rank(dist, [0, 1], [0, 1, 2], [0, 0], [1, 1, 1])[0]) == 50
