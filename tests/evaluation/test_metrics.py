@@ -122,3 +122,40 @@ def test_rank_result_refuses_a_vector_and_defaults_to_50_ranks() -> None:
     dist = np.arange(6.0).reshape(2, 3)
     assert len(rank_result(dist, [0, 1], [0, 1, 2], [0, 0], [1, 1, 1]).cmc) == 50
     assert len(evaluate_rank(dist, [0, 1], [0, 1, 2], [0, 0], [1, 1, 1])[0]) == 50
+
+
+def test_label_length_errors_name_the_array_and_its_sizes() -> None:
+    dist = np.arange(6.0).reshape(2, 3)
+    good = dict(q_pids=[0, 1], g_pids=[0, 1, 2], q_camids=[0, 0], g_camids=[1, 1, 1])
+    for name, expected in (("q_pids", 2), ("g_pids", 3), ("q_camids", 2), ("g_camids", 3)):
+        bad = good | {name: list(range(expected + 1))}
+        with pytest.raises(ReIDError, match=rf"^{name} has {expected + 1} entries, expected {expected}$"):
+            rank_result(dist, **bad)
+
+
+def test_column_vector_labels_and_bfloat16_distances_are_accepted() -> None:
+    """Labels shaped [N, 1] (a common pandas/torch leftover) and a bf16 distance tensor rank
+    exactly like flat labels and the float32 matrix they round from."""
+    rng = np.random.default_rng(5)
+    dist = torch.tensor(rng.integers(0, 50, (6, 20)), dtype=torch.bfloat16)  # exact in bf16
+    qp, gp = rng.integers(0, 3, 6), rng.integers(0, 3, 20)
+    qc, gc = np.zeros(6, int), np.ones(20, int)
+    want = rank_result(dist.float().numpy(), qp, gp, qc, gc, max_rank=5)
+    got = rank_result(dist, qp[:, None], gp[:, None], qc[:, None], gc[:, None], max_rank=5)
+    np.testing.assert_array_equal(got.cmc, want.cmc)
+    assert (got.mAP, got.mINP) == (want.mAP, want.mINP)
+
+
+def test_one_rank_curve_and_the_refusals_of_the_accumulator() -> None:
+    dist = np.array([[0.2, 0.1, 0.3]])
+    res = rank_result(dist, [0], [1, 0, 2], [0], [1, 1, 1], max_rank=1)
+    assert res.cmc.tolist() == [1.0]
+    with pytest.raises(ReIDError, match=r"^max_rank must be >= 1, got 0$"):
+        rank_result(dist, [0], [1, 0, 2], [0], [1, 1, 1], max_rank=0)
+    with pytest.raises(ReIDError, match=r"^no query has a true match in the gallery \(same pid, "
+                                        r"other camera\); check that query and gallery come "
+                                        r"from the same split$"):
+        rank_result(dist, [7], [1, 0, 2], [0], [1, 1, 1])
+    with pytest.raises(ReIDError, match=r"^the distance matrix contains NaN; check the features "
+                                        r"for NaN/inf$"):
+        rank_result(np.array([[0.2, np.nan, 0.3]]), [0], [1, 0, 2], [0], [1, 1, 1])
