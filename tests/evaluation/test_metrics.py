@@ -159,3 +159,13 @@ def test_one_rank_curve_and_the_refusals_of_the_accumulator() -> None:
     with pytest.raises(ReIDError, match=r"^the distance matrix contains NaN; check the features "
                                         r"for NaN/inf$"):
         rank_result(np.array([[0.2, np.nan, 0.3]]), [0], [1, 0, 2], [0], [1, 1, 1])
+
+
+def test_distances_are_ranked_at_their_own_precision() -> None:
+    """float64 tensors and wide integers keep the differences float32 would round away:
+    1 + 1e-12 and 2**25 + 1 must rank behind 1 and 2**25 (which sit at the higher index)."""
+    for dist in (torch.tensor([[1.0 + 1e-12, 1.0]], dtype=torch.float64),
+                 np.array([[2**25 + 1, 2**25]], dtype=np.int64),
+                 np.array([[2**25 + 1, 2**25]], dtype=np.int32)):
+        res = rank_result(dist, [0], [0, 1], [0], [1, 1], max_rank=2)
+        assert res.cmc.tolist() == [0.0, 1.0], type(dist)

@@ -96,12 +96,12 @@ def as_numpy(x: ArrayLike) -> np.ndarray:
 class GalleryGroups:
     """Gallery indices grouped by pid, to find each query's same-pid block without a Q x G mask.
 
-    ``order``: gallery indices sorted by pid (index order within a pid);
-    ``pids``: the sorted unique pids; ``starts``/``counts``: each pid's slice of ``order``.
+    ``camids``: every gallery item's camera; ``order``: gallery indices sorted by pid (index
+    order within a pid); ``pids``: the sorted unique pids; ``starts``/``counts``: each pid's
+    slice of ``order``.
     """
 
-    pids_all: np.ndarray
-    camids_all: np.ndarray
+    camids: np.ndarray
     order: np.ndarray
     pids: np.ndarray
     starts: np.ndarray
@@ -109,10 +109,9 @@ class GalleryGroups:
 
     @classmethod
     def build(cls, g_pids: np.ndarray, g_camids: np.ndarray) -> GalleryGroups:
-        g_pids, g_camids = g_pids.astype(np.int64, copy=False), g_camids.astype(np.int64, copy=False)
         order = np.argsort(g_pids, kind="stable")
         pids, starts, counts = np.unique(g_pids[order], return_index=True, return_counts=True)
-        return cls(g_pids, g_camids, order, pids, starts, counts)
+        return cls(g_camids.astype(np.int64, copy=False), order, pids, starts, counts)
 
 
 def query_rank_stats(
@@ -145,7 +144,7 @@ def query_rank_stats(
     with _numba_threads(num_threads or torch.get_num_threads()):
         nans = rank_kernel.rank_rows(
             dist, np.asarray(q_camids, dtype=np.int64), groups.starts[pos], counts,
-            groups.order, groups.camids_all, dist.dtype.type(np.inf), first, ap, inp)
+            groups.order, groups.camids, dist.dtype.type(np.inf), first, ap, inp)
     if nans:
         raise ReIDError("the distance matrix contains NaN; check the features for NaN/inf")
     return first, ap, inp
