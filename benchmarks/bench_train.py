@@ -94,24 +94,23 @@ def throughput(presets: list[str], seconds: float) -> None:
                   f"{ips * gflop_img:6.1f} GFLOP/s = {share:5.1f}% of the {prec} conv peak")
 
 
-def _embed(path: Path, records: list[ImageRecord], interpolation: str) -> torch.Tensor:
-    trained = read_trained_model(path, expect_kind="B-F")
-    model = build_inference_model(trained, CPU)
-    d = trained.config.data
-    return extract_features(model, records, height=d.height, width=d.width,
-                            interpolation=interpolation, batch_size=128, progress=False)
-
-
 def validation_scores(path: Path, protocol: Protocol) -> dict[str, tuple[float, float]]:
     """{gallery: (R1, mAP)} in % of the B-F checkpoint on the validation identities."""
     val = protocol.validation
     assert val is not None
+    trained = read_trained_model(path, expect_kind="B-F")
+    model, d = build_inference_model(trained, CPU), trained.config.data
+
+    def embed(records: list[ImageRecord]) -> torch.Tensor:
+        return extract_features(model, records, height=d.height, width=d.width,
+                                interpolation=protocol.interpolation, batch_size=128,
+                                progress=False)
+
     out = {}
     for mode, gallery in val.galleries.items():
         queries = val.gallery_queries.get(mode, val.query)
-        qf = _embed(path, queries, protocol.interpolation)
-        gf = _embed(path, gallery, protocol.interpolation)
-        res = evaluate_features(qf, gf, [r.pid for r in queries], [r.pid for r in gallery],
+        res = evaluate_features(embed(queries), embed(gallery),
+                                [r.pid for r in queries], [r.pid for r in gallery],
                                 [r.camid for r in queries], [r.camid for r in gallery])[0.0]
         out[mode] = (100 * res.r1, 100 * res.mAP)
     return out
