@@ -59,7 +59,7 @@ def step_rate(cfg: ExperimentConfig, precision: str, channels_last: bool, fused:
     torch.manual_seed(0)
     model = build_model(cfg.model, num_classes=751).train().to(memory_format=fmt)
     opt = torch.optim.Adam(model.parameters(), lr=t.lr, weight_decay=t.weight_decay,
-                           fused=fused, foreach=False if not fused else None)
+                           fused=fused, foreach=None if fused else False)
     loss_fn = ReIDLoss(margin=t.margin)
     x = torch.randn(batch, 3, cfg.data.height, cfg.data.width).to(memory_format=fmt)
     y = torch.arange(batch) // t.num_instances

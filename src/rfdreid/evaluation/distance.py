@@ -131,7 +131,7 @@ def rfd_distance(
     if d_f.shape != cos_r.shape:
         raise ReIDError(f"D_f {tuple(d_f.shape)} and D_r {tuple(cos_r.shape)} differ in shape")
     d_r = cos_r if check_rfd_form(form) == "literal" else 1.0 - cos_r
-    return d_f - lam * d_r if out is None else torch.sub(d_f, lam * d_r, out=out)
+    return torch.sub(d_f, lam * d_r, out=out)
 
 
 def _check_dims(q: torch.Tensor, g: torch.Tensor, qname: str, gname: str) -> None:
