@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import resource
 import subprocess
 import sys
 import tarfile
@@ -39,13 +38,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from memory import peak_rss_mib
 from rfdreid.evaluation import evaluate_features, evaluate_rank
 
 NUM_QUERY, NUM_GALLERY, NUM_IDS, NUM_CAMS = 3368, 15913, 750, 6
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def argsort_reference(dist, q_pids, g_pids, q_camids, g_camids, max_rank=50):

@@ -21,12 +21,12 @@ when one thread runs). ``--gallery-size`` scales the problem down for a quick ru
 from __future__ import annotations
 
 import argparse
-import resource
 import time
 
 import numpy as np
 import torch
 
+from memory import peak_rss_mib
 from rfdreid.evaluation import (
     GalleryIndex,
     cosine_similarity,
@@ -40,10 +40,6 @@ from rfdreid.evaluation import (
 NUM_CAMS = 6
 RES_DIM = 64
 BLOCK = 65536  # rows generated at a time
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def synthetic(args: argparse.Namespace):

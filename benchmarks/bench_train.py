@@ -123,22 +123,24 @@ def accuracy(preset: str, protocol_path: str, out: Path, eval_every: int,
         raise SystemExit(f"{protocol_path} has no validation ids: prepare it with --val-ids N")
     cfg = load_config(preset, [*overrides, f"data.protocol={protocol_path}",
                                f"train.out_dir={out}", f"train.checkpoint_every={eval_every}"])
-    rows: list[list[object]] = []
     clock = {"train": 0.0, "since": time.perf_counter()}
-
-    def score(iteration: int, path: Path) -> None:
-        clock["train"] += time.perf_counter() - clock["since"]
-        for mode, (r1, mAP) in validation_scores(path, protocol).items():
-            rows.append([iteration, f"{clock['train']:.1f}", mode, f"{r1:.2f}", f"{mAP:.2f}"])
-            print(f"iteration {iteration:5d}  {clock['train']:7.1f} s  {mode:6s} "
-                  f"R1 {r1:5.1f}  mAP {mAP:5.1f}", flush=True)
-        clock["since"] = time.perf_counter()
-
-    trainer.train(cfg, progress=False, on_checkpoint=score)
+    out.mkdir(parents=True, exist_ok=True)
+    # Rows are written as they are scored: a run killed after an hour keeps its curve.
     with (out / "time_to_accuracy.csv").open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["iteration", "train_seconds", "gallery", "R1", "mAP"])
-        writer.writerows(rows)
+
+        def score(iteration: int, path: Path) -> None:
+            clock["train"] += time.perf_counter() - clock["since"]
+            for mode, (r1, mAP) in validation_scores(path, protocol).items():
+                writer.writerow([iteration, f"{clock['train']:.1f}", mode, f"{r1:.2f}",
+                                 f"{mAP:.2f}"])
+                print(f"iteration {iteration:5d}  {clock['train']:7.1f} s  {mode:6s} "
+                      f"R1 {r1:5.1f}  mAP {mAP:5.1f}", flush=True)
+            f.flush()
+            clock["since"] = time.perf_counter()
+
+        trainer.train(cfg, progress=False, on_checkpoint=score)
     print(f"wrote {out / 'time_to_accuracy.csv'}")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from rfdreid.engine.precision import PRECISIONS
+from rfdreid.engine.schedule import SCHEDULES
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, RFD_FORMS
 from rfdreid.fileio import atomic_write_text
@@ -61,6 +62,9 @@ class TrainConfig:
     weight_decay: float = 5e-4
     beta1: float = 0.9
     lr_decay_at: float = 0.5  # fraction of iterations after which lr is divided by 10
+    lr_schedule: str = "step"  # "step" (paper: / 10 at lr_decay_at) or "cosine": engine/schedule.py
+    warmup_iters: int = 0  # linear warm-up from lr / warmup_iters to lr (0: none, as the paper)
+    head_lr_mult: float = 1.0  # lr x this for reductions + classifiers (1: one lr, as the paper)
     num_ids: int = 8  # P identities per batch (B-F)
     num_instances: int = 4  # K images per identity (B-F)
     per_resolution: int = 16  # images per resolution class per batch (B-R)
@@ -262,6 +266,9 @@ _RULES: dict[str, tuple[Any, str]] = {
     "train.weight_decay": (_non_negative, ">= 0"),
     "train.beta1": (lambda v: 0 <= v < 1, "in [0, 1)"),
     "train.lr_decay_at": (lambda v: 0 < v <= 1, "in (0, 1]"),
+    "train.lr_schedule": (lambda v: v in SCHEDULES, " or ".join(SCHEDULES)),
+    "train.warmup_iters": (_non_negative, ">= 0"),
+    "train.head_lr_mult": (_positive, "> 0"),
     "train.num_ids": (_positive, "> 0"),
     "train.num_instances": (_positive, "> 0"),
     "train.per_resolution": (_positive, "> 0"),

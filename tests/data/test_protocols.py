@@ -208,3 +208,15 @@ def test_bad_gallery_modes_and_val_ids_are_named(fake_market: Path, fake_caviar:
     caviar = DATASETS.get("caviar")(fake_caviar(two_cam=4, one_cam=0, images=2))
     with pytest.raises(ReIDError, match="has no query/gallery split: choose a --split"):
         build_real_protocol(caviar, seed=0)
+
+
+def test_few_identities_build_without_val_ids_and_name_the_limit_with_them(
+        fake_caviar: Callable) -> None:
+    """3 ids seen by both cameras: 1 trains, 2 test; asking no validation must not fail."""
+    caviar = DATASETS.get("caviar")(fake_caviar(two_cam=3, one_cam=0, images=4))
+    p = build_real_protocol(caviar, seed=0, split=0)
+    assert p.num_train_pids == 1 and p.validation is None
+    assert len({r.pid for r in p.query}) == 2
+    with pytest.raises(ReIDError, match=r"^--val-ids must be in 0\.\.0 \(the training set has 1 "
+                                        r"identities and keeps at least 2\), got 1$"):
+        build_real_protocol(caviar, seed=0, split=0, val_ids=1)

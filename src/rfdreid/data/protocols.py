@@ -44,8 +44,10 @@ def _check_modes(gallery_modes: Sequence[str], allowed: Sequence[str] = GALLERY_
 
 def _hold_out(ids: Sequence[int], count: int, rng: np.random.Generator) -> set[int]:
     """`count` of `ids` drawn for validation; ReIDError when too few would stay to train."""
+    if count == 0:  # nothing held out: fine however few ids there are
+        return set()
     if count < 0 or count > len(ids) - 2:
-        raise ReIDError(f"--val-ids must be in 0..{len(ids) - 2} (the training set has "
+        raise ReIDError(f"--val-ids must be in 0..{max(0, len(ids) - 2)} (the training set has "
                         f"{len(ids)} identities and keeps at least 2), got {count}")
     return {int(p) for p in rng.choice(np.array(sorted(ids)), size=count, replace=False)}
 

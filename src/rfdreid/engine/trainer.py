@@ -2,8 +2,8 @@
 
 `train()` is three steps: build the run (network, optimiser, schedule), resume it from
 its checkpoint, loop (sample, forward, loss terms, backward, step, log, checkpoint).
-Resuming restores model, optimiser, scheduler and the torch RNG, and the sampler is a
-pure function of the iteration, so a resumed run repeats the uninterrupted one exactly.
+Resuming restores model, optimiser and the torch RNG; the sampler and the lr schedule are
+pure functions of the iteration, so a resumed run repeats the uninterrupted one exactly.
 
 Safety: the run folder is locked while a run writes it; a NaN/inf loss stops the run
 (non-zero exit) and keeps the last good checkpoint; log.csv is only ever appended to or
@@ -16,7 +16,6 @@ import csv
 import math
 import sys
 import time
-from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from rfdreid.config import ExperimentConfig
+from rfdreid.config import ExperimentConfig, config_from_dict
 from rfdreid.data.dataset import ReIDImageDataset
 from rfdreid.data.records import Protocol
 from rfdreid.data.transforms import build_transform
@@ -41,6 +40,7 @@ from rfdreid.engine.checkpoint import (
 from rfdreid.engine.distributed import DistContext, cleanup_distributed, init_distributed
 from rfdreid.engine.precision import autocast, check_precision, grad_scaler, memory_format
 from rfdreid.engine.runlock import run_lock
+from rfdreid.engine.schedule import lr_at
 from rfdreid.engine.samplers import GroupedBatchSampler
 from rfdreid.engine.seeding import seed_everything
 from rfdreid.errors import ReIDError
@@ -135,7 +135,6 @@ class _Run:
     num_classes: int
     model: nn.Module
     optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.MultiStepLR
     ckpt_path: Path
     scaler: torch.amp.GradScaler | None = None  # fp16 on CUDA only
     start: int = 0
@@ -177,31 +176,36 @@ def _remove_stale_temp_files(out: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
-def _milestone(cfg: ExperimentConfig, total: int) -> int:
-    """The iteration at which lr is divided by 10."""
-    return max(1, int(total * cfg.train.lr_decay_at))
+def param_groups(model: nn.Module, head_lr_mult: float) -> list[dict[str, Any]]:
+    """Adam's groups: one (the paper), or the pretrained body and the new head layers with
+    their own lr multiplier (kept as the group's "lr_mult", saved with the optimiser)."""
+    if head_lr_mult == 1.0:
+        return [{"params": list(model.parameters()), "lr_mult": 1.0}]
+    head = {id(p) for p in model.head_parameters()}
+    return [{"params": [p for p in model.parameters() if id(p) not in head], "lr_mult": 1.0},
+            {"params": model.head_parameters(), "lr_mult": head_lr_mult}]
 
 
 def build_run(cfg: ExperimentConfig, protocol: Protocol, ckpt_path: Path,
               ctx: DistContext) -> _Run:
-    """A fresh network in the configured memory format, Adam and its schedule, seeded."""
+    """A fresh network in the configured memory format and Adam, seeded."""
     check_precision(cfg.train.precision, ctx.device)
     total = schedule_length(cfg, protocol)
+    if cfg.train.warmup_iters >= total:
+        raise ReIDError(f"train.warmup_iters ({cfg.train.warmup_iters}) must be below the "
+                        f"run's {total} iterations; lower it or raise train.iterations")
     num_classes = num_classes_for(cfg, protocol)
     seed_everything(cfg.train.seed)
     model = build_model(cfg.model, num_classes).to(
         ctx.device, memory_format=memory_format(cfg.train.channels_last))
     optimizer = torch.optim.Adam(
-        model.parameters(),
+        param_groups(model, cfg.train.head_lr_mult),
         lr=cfg.train.lr,
         betas=(cfg.train.beta1, 0.999),
         weight_decay=cfg.train.weight_decay,
         fused=True,  # one kernel over all parameters: ~7 % of a CPU step is Adam otherwise
     )
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(
-        optimizer, milestones=[_milestone(cfg, total)], gamma=0.1
-    )
-    return _Run(cfg, protocol, total, num_classes, model, optimizer, scheduler, ckpt_path,
+    return _Run(cfg, protocol, total, num_classes, model, optimizer, ckpt_path,
                 scaler=grad_scaler(cfg.train.precision, ctx.device))
 
 
@@ -222,10 +226,11 @@ def config_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, tuple[
 
 
 def resume_run(run: _Run) -> None:
-    """Restore weights, optimiser, schedule and RNG from the run's checkpoint.
+    """Restore weights, optimiser and RNG from the run's checkpoint.
 
-    Schedule and logging values changed with --set (RESUMABLE_KEYS) are applied and
-    recorded; any other config change is refused with a one-line diff.
+    Schedule and logging values changed with --set (RESUMABLE_KEYS) are applied (lr is
+    recomputed every step) and recorded; any other config change is refused with a
+    one-line diff.
     """
     path, cfg = run.ckpt_path, run.cfg
     state = load_checkpoint(path)
@@ -234,7 +239,10 @@ def resume_run(run: _Run) -> None:
             f"{path} was trained on another training set than {cfg.data.protocol}; "
             "resume with the same protocol file or start a new train.out_dir"
         )
-    changes = config_changes(state["config"], cfg.to_dict())
+    # Filled with today's defaults first: keys older checkpoints lack (added with their
+    # old behaviour as the default) are no change.
+    stored = config_from_dict(state["config"], where=f"config stored in {path}")
+    changes = config_changes(stored.to_dict(), cfg.to_dict())
     refused = {k: v for k, v in changes.items() if k not in RESUMABLE_KEYS
                and not k.startswith("eval.")}
     if refused:
@@ -246,32 +254,17 @@ def resume_run(run: _Run) -> None:
         )
     load_weights(run.model, state["model"], path)
     run.optimizer.load_state_dict(state["optimizer"])
-    run.scheduler.load_state_dict(state["scheduler"])
     if run.scaler is not None and state.get("scaler"):
         run.scaler.load_state_dict(state["scaler"])
     torch.set_rng_state(state["torch_rng"])
     if torch.cuda.is_available() and state.get("cuda_rng"):
         torch.cuda.set_rng_state_all(state["cuda_rng"])
     run.start = int(state["iteration"])
-    if "train.lr" in changes or "train.iterations" in changes:
-        _set_schedule(run)
     applied = tuple(f"{k} {a!r} -> {b!r} at iteration {run.start}"
                     for k, (a, b) in changes.items() if k.startswith("train."))
     run.changes = (*state.get("resume_changes", ()), *applied)
     for change in applied:
         print(f"resume: applying {change}", file=sys.stderr)
-
-
-def _set_schedule(run: _Run) -> None:
-    """Re-derive lr and its decay step from the (changed) train.lr / iterations."""
-    lr, sched = run.cfg.train.lr, run.scheduler
-    milestone = _milestone(run.cfg, run.total)
-    current = lr * sched.gamma if run.start >= milestone else lr
-    sched.milestones = Counter([milestone])
-    sched.base_lrs = [lr] * len(run.optimizer.param_groups)
-    for group in run.optimizer.param_groups:
-        group["initial_lr"], group["lr"] = lr, current
-    sched._last_lr = [current] * len(run.optimizer.param_groups)
 
 
 def _save(run: _Run, iteration: int) -> None:
@@ -288,7 +281,6 @@ def _save(run: _Run, iteration: int) -> None:
         "resume_changes": list(run.changes),
         "model": run.model.state_dict(),
         "optimizer": run.optimizer.state_dict(),
-        "scheduler": run.scheduler.state_dict(),
         "scaler": run.scaler.state_dict() if run.scaler is not None else {},
         "torch_rng": torch.get_rng_state(),
         "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
@@ -345,10 +337,12 @@ def train_loop(run: _Run, progress: bool, ctx: DistContext,
                 loader, start=run.start + 1):
             targets = pids if cfg.train.task == "id" else res_labels
             images = images.to(ctx.device, memory_format=memory_format(cfg.train.channels_last))
+            lr = lr_at(cfg.train, iteration - 1, run.total)
+            for group in run.optimizer.param_groups:
+                group["lr"] = lr * group.get("lr_mult", 1.0)
             terms = _train_step(run, net, loss_fn, images, targets.to(ctx.device))
             if not math.isfinite(terms["total"]):
                 raise _diverged(run, iteration, f"the loss is {terms['total']}")
-            run.scheduler.step()
             seen += images.shape[0]
             bar.update(1)
             if iteration % cfg.train.log_every == 0 or iteration == run.total:

@@ -146,6 +146,12 @@ class ReIDNet(nn.Module):
             nn.init.zeros_(clf.bias)
         self.pretrained_report: LoadReport | None = None
 
+    def head_parameters(self) -> list[nn.Parameter]:
+        """The reductions' and classifiers' parameters: new layers with no ImageNet weights,
+        the ones `train.head_lr_mult` speeds up."""
+        heads = [*self.classifiers, *(r for b in self.branches for r in b.reductions)]
+        return [p for m in heads for p in m.parameters()]
+
     @property
     def feature_dim(self) -> int:
         """D of the eval embedding: embed_dim x number of reduced features (2048 for MGN)."""
