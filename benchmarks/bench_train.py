@@ -10,12 +10,13 @@ of the same dtype (`roofline.py`). The preset's own setting is marked with `*`.
 ``accuracy``: trains a preset on a protocol prepared with ``--val-ids N`` and, at every
 checkpoint, scores B-F R1/mAP on the held-out validation identities (never the test set);
 writes ``iteration, train_seconds, R1, mAP`` per gallery to a CSV. Training time excludes
-the scoring. ``plot`` draws several such CSVs as R1 against training minutes.
+the scoring (rows are written as they are scored). ``plot`` draws several such CSVs as
+R1 (or ``--metric mAP``) against training minutes.
 
     python benchmarks/bench_train.py throughput [--presets cpu_caviar_bf,demo_bf] [--seconds 5]
     python benchmarks/bench_train.py accuracy --preset cpu_caviar_bf --protocol P.json \\
         --out runs/tta/bf16 --eval-every 50 [--set train.precision=fp32 ...]
-    python benchmarks/bench_train.py plot A.csv B.csv --out docs/img/time_to_accuracy.png
+    python benchmarks/bench_train.py plot A.csv B.csv --out docs/img/tta.png [--metric mAP]
 """
 
 from __future__ import annotations
@@ -144,8 +145,8 @@ def accuracy(preset: str, protocol_path: str, out: Path, eval_every: int,
     print(f"wrote {out / 'time_to_accuracy.csv'}")
 
 
-def plot(csvs: list[Path], out: Path) -> None:
-    """One panel per gallery: validation R1 against training minutes, a line per CSV."""
+def plot(csvs: list[Path], out: Path, metric: str = "R1") -> None:
+    """One panel per gallery: validation R1 (or mAP) against training minutes, a line per CSV."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -162,10 +163,10 @@ def plot(csvs: list[Path], out: Path) -> None:
         for name, rows in runs.items():
             mine = [r for r in rows if r["gallery"] == gallery]
             minutes = np.array([float(r["train_seconds"]) for r in mine]) / 60
-            ax.plot(minutes, [float(r["R1"]) for r in mine], marker="o", label=name)
+            ax.plot(minutes, [float(r[metric]) for r in mine], marker="o", label=name)
         ax.set_title(f"{gallery} gallery")
         ax.set_xlabel("training time (minutes, one core)")
-        ax.set_ylabel("validation R1 (%)")
+        ax.set_ylabel(f"validation {metric} (%)")
         ax.grid(alpha=0.3)
     axes[0][0].legend()
     fig.tight_layout()
@@ -190,6 +191,7 @@ def main() -> None:
     pl = sub.add_parser("plot")
     pl.add_argument("csvs", nargs="+", type=Path)
     pl.add_argument("--out", type=Path, required=True)
+    pl.add_argument("--metric", choices=("R1", "mAP"), default="R1")
     args = ap.parse_args()
     if args.cmd == "throughput":
         if args.threads:
@@ -198,7 +200,7 @@ def main() -> None:
     elif args.cmd == "accuracy":
         accuracy(args.preset, args.protocol, args.out, args.eval_every, args.overrides)
     else:
-        plot(args.csvs, args.out)
+        plot(args.csvs, args.out, args.metric)
 
 
 if __name__ == "__main__":
