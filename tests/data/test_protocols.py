@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from rfdreid.data.datasets import DATASETS
+from rfdreid.data.diagnostics import check_queries
 from rfdreid.data.protocols import (
     build_caviar_protocol,
     build_mlr_protocol,
@@ -165,6 +166,29 @@ def test_mlr_validation_is_a_market_style_split_of_held_out_ids(fake_market: Pat
     assert all(r.res_label == FACTOR_LABEL[r.factor] for r in val.query + multi)
     assert build_mlr_protocol(raw, seed=0, val_ids=1).fingerprint() == p.fingerprint()  # seeded
     assert build_mlr_protocol(raw, seed=0, val_ids=1).validation == val
+
+
+def test_mlr_validation_queries_all_have_a_cross_camera_match(tmp_path: Path) -> None:
+    """Market-1501 holds ids seen once in each of two cameras: per id and camera one query
+    would leave them no gallery image, and `prepare` refused `--val-ids 50` on Market.
+    Such an id keeps one query and gives the other image to the gallery; nothing is lost."""
+    from rfdreid.data.synthetic import generate_synthetic
+
+    root = generate_synthetic(tmp_path / "syn", num_train_ids=8, num_test_ids=2, num_cameras=2,
+                              images_per_id_per_camera=2)
+    for extra in sorted((root / "bounding_box_train").glob("*.jpg"))[1::2]:
+        extra.unlink()  # names sort by id, camera, frame: one image per id and camera stays
+    raw = DATASETS.get("market1501")(root)
+    assert len(raw.subsets["train"]) == 16
+    p = build_mlr_protocol(raw, seed=0, val_ids=5)
+    val, held = p.validation, set(p.meta["val_ids"])
+    for mode, gallery in val.galleries.items():
+        assert sorted(_paths(val.query) + _paths(gallery)) == sorted(
+            r.path for r in raw.subsets["train"] if r.pid in held), mode
+        for q in val.query:  # brute force: some gallery image of its id, another camera
+            assert any(g.pid == q.pid and g.camid != q.camid for g in gallery), (mode, q.path)
+    assert sorted(r.pid for r in val.query) == sorted(held)  # one query per id: 2 cameras, 1 each
+    check_queries(p, "protocol.json")
 
 
 def test_redraw_degradation_draws_test_factors_anew_and_keeps_the_rest(fake_market: Path) -> None:

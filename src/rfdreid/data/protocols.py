@@ -78,14 +78,30 @@ def _mlr_validation(
     held_out: list[ImageRecord], rng: np.random.Generator, gallery_modes: Sequence[str],
     streams: dict[str, np.random.Generator], base: Protocol,
 ) -> Protocol:
-    """Market-style query/gallery from held-out training ids: per id and camera one query."""
+    """Market-style query/gallery from held-out training ids: per id and camera one query.
+
+    A query needs a gallery image of its id from another camera (the evaluator skips it
+    otherwise, and `prepare` refuses such sets): where none remains, e.g. an id seen once
+    in each of two cameras, its last-drawn query joins the gallery instead (Market-1501
+    holds such ids; nothing is dropped).
+    """
     order = rng.permutation(len(held_out))
     seen: set[tuple[int, int]] = set()
-    query, gallery = [], []
+    drawn, gallery = [], []
     for i in order:
         r = held_out[int(i)]
-        (gallery if (r.pid, r.camid) in seen else query).append(r)
+        (gallery if (r.pid, r.camid) in seen else drawn).append(r)
         seen.add((r.pid, r.camid))
+    cameras: dict[int, set[int]] = defaultdict(set)
+    for r in gallery:
+        cameras[r.pid].add(r.camid)
+    query = []
+    for r in reversed(drawn):  # a query moved to the gallery can match an earlier one
+        if cameras[r.pid] - {r.camid}:
+            query.append(r)
+        else:
+            gallery.append(r)
+            cameras[r.pid].add(r.camid)
     query, galleries = _mlr_test_sets(sorted(query, key=_order), sorted(gallery, key=_order),
                                       gallery_modes, streams)
     return replace(base, train=[], query=query, galleries=galleries, meta={"protocol": "mlr"})
