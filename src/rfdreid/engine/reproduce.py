@@ -32,7 +32,7 @@ RECIPES: dict[str, Recipe] = {
     "caviar": Recipe("caviar", "cpu_caviar_bf", "cpu_caviar_br"),
     # The same with a half-width ResNet-18 from scratch, for comparison.
     "caviar-resnet": Recipe("caviar", "cpu_caviar_bf", "cpu_caviar_br", SCRATCH_RESNET),
-    # MLR-Market-1501 (Tables 1, 4) in about an hour of a 2-core CPU.
+    # MLR-Market-1501 (Tables 1, 4) inside 90 minutes of a 2-core CPU (docs/results.md).
     "mlr-market": Recipe("market1501", "cpu_mlr_market1501_bf", "cpu_mlr_market1501_br"),
     # Ablation (Tables 1-3 "baseline" row): no channel attention.
     "caviar-no-attention": Recipe("caviar", "cpu_caviar_bf", "cpu_caviar_br",
