@@ -92,9 +92,7 @@ def _mlr_validation(
         r = held_out[int(i)]
         (gallery if (r.pid, r.camid) in seen else drawn).append(r)
         seen.add((r.pid, r.camid))
-    cameras: dict[int, set[int]] = defaultdict(set)
-    for r in gallery:
-        cameras[r.pid].add(r.camid)
+    cameras = _cameras_by_id(gallery)
     query = []
     for r in reversed(drawn):  # a query moved to the gallery can match an earlier one
         if cameras[r.pid] - {r.camid}:
