@@ -5,7 +5,9 @@ Adam on a batch of the preset's P x K images at its input size, synthetic pixels
 loading) in the trainer's settings before issue #13 (fp32, contiguous, per-parameter Adam)
 and in each precision x memory format with the fused Adam the trainer uses now; the
 GFLOP/s this implies (3 x the forward FLOPs) as a share of the measured convolution peak
-of the same dtype (`roofline.py`). The preset's own setting is marked with `*`.
+of the same dtype (`roofline.py`). The preset's own setting is marked with `*`. With
+``--device cuda`` every timed step ends with a synchronisation, the peak allocated GPU
+memory of each variant is printed, and one more variant turns cuDNN's autotuning off.
 
 ``accuracy``: trains a preset on a protocol prepared with ``--val-ids N`` and, at every
 checkpoint, scores B-F R1/mAP on the held-out validation identities (never the test set);
@@ -14,6 +16,7 @@ the scoring (rows are written as they are scored). ``plot`` draws several such C
 R1 (or ``--metric mAP``) against training minutes.
 
     python benchmarks/bench_train.py throughput [--presets cpu_caviar_bf,demo_bf] [--seconds 5]
+    python benchmarks/bench_train.py throughput --presets paper_mlr_market1501_bf --device cuda
     python benchmarks/bench_train.py accuracy --preset cpu_caviar_bf --protocol P.json \\
         --out runs/tta/bf16 --eval-every 50 [--set train.precision=fp32 ...]
     python benchmarks/bench_train.py plot A.csv B.csv --out docs/img/tta.png [--metric mAP]
@@ -29,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from roofline import conv_roofline, timed
+from roofline import conv_roofline, synced, timed
 from rfdreid.config import ExperimentConfig, load_config
 from rfdreid.data.records import ImageRecord, Protocol
 from rfdreid.engine import trainer
@@ -42,57 +45,70 @@ from rfdreid.models import build_model
 from rfdreid.models.complexity import complexity
 
 CPU = torch.device("cpu")
-# (label, precision, channels_last, fused Adam); the first is the trainer before #13
+# (label, precision, channels_last, fused Adam, cuDNN autotuning); the first is the trainer
+# before #13, the last is measured on CUDA only (the trainer autotunes there)
 VARIANTS = (
-    ("before: fp32, contiguous, Adam", "fp32", False, False),
-    ("fp32, contiguous", "fp32", False, True),
-    ("fp32, channels_last", "fp32", True, True),
-    ("bf16, contiguous", "bf16", False, True),
-    ("bf16, channels_last", "bf16", True, True),
+    ("before: fp32, contiguous, Adam", "fp32", False, False, True),
+    ("fp32, contiguous", "fp32", False, True, True),
+    ("fp32, channels_last", "fp32", True, True, True),
+    ("bf16, contiguous", "bf16", False, True, True),
+    ("bf16, channels_last", "bf16", True, True, True),
+    ("bf16, channels_last, no autotuning", "bf16", True, True, False),
 )
 
 
 def step_rate(cfg: ExperimentConfig, precision: str, channels_last: bool, fused: bool,
-              seconds: float) -> float:
-    """Training images/s of one B-F step in the given settings."""
+              seconds: float, device: torch.device = CPU) -> tuple[float, int]:
+    """Training images/s of one B-F step in the given settings, and its peak CUDA bytes."""
     t, fmt = cfg.train, memory_format(channels_last)
     batch = t.num_ids * t.num_instances
     torch.manual_seed(0)
-    model = build_model(cfg.model, num_classes=751).train().to(memory_format=fmt)
+    model = build_model(cfg.model, num_classes=751).train().to(device, memory_format=fmt)
     opt = torch.optim.Adam(model.parameters(), lr=t.lr, weight_decay=t.weight_decay,
                            fused=fused, foreach=None if fused else False)
     loss_fn = ReIDLoss(margin=t.margin)
-    x = torch.randn(batch, 3, cfg.data.height, cfg.data.width).to(memory_format=fmt)
-    y = torch.arange(batch) // t.num_instances
+    x = torch.randn(batch, 3, cfg.data.height, cfg.data.width, device=device).to(
+        memory_format=fmt)
+    y = torch.arange(batch, device=device) // t.num_instances
 
     def step() -> None:
-        with autocast(precision, CPU):
+        with autocast(precision, device):
             loss, _ = loss_fn(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
 
-    return timed(step, seconds) * batch
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    rate = timed(synced(step, device), seconds) * batch
+    peak = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else 0
+    return rate, peak
 
 
-def throughput(presets: list[str], seconds: float) -> None:
-    roof = conv_roofline()
+def throughput(presets: list[str], seconds: float, device: torch.device = CPU) -> None:
+    roof = conv_roofline(device=device)
     for name in presets:
         cfg = load_config(name)
         model = build_model(cfg.model, num_classes=751)
         gflop_img = 3 * complexity(model, (cfg.data.height, cfg.data.width)).gflops
         print(f"\n{name}: {cfg.model.backbone} x{cfg.model.width_mult:g} "
               f"{cfg.data.height}x{cfg.data.width}, batch {cfg.train.num_ids * cfg.train.num_instances}, "
-              f"{gflop_img:.2f} GFLOP per training image")
+              f"{gflop_img:.2f} GFLOP per training image, on {device}")
         before = None
-        for label, prec, cl, fused in VARIANTS:
-            ips = step_rate(cfg, prec, cl, fused, seconds)
+        for label, prec, cl, fused, autotune in VARIANTS:
+            if not autotune and device.type != "cuda":
+                continue
+            torch.backends.cudnn.benchmark = autotune
+            ips, peak = step_rate(cfg, prec, cl, fused, seconds, device)
             before = before or ips
             dtype = torch.bfloat16 if prec == "bf16" else torch.float32
             share = 100 * ips * gflop_img / roof[dtype]
-            mine = "*" if fused and (prec, cl) == (cfg.train.precision, cfg.train.channels_last) else " "
-            print(f" {mine} {label:32s} {ips:7.1f} img/s  {ips / before:4.2f}x  "
-                  f"{ips * gflop_img:6.1f} GFLOP/s = {share:5.1f}% of the {prec} conv peak")
+            mine = "*" if fused and autotune and \
+                (prec, cl) == (cfg.train.precision, cfg.train.channels_last) else " "
+            memory = f"  peak {peak / 2**30:5.2f} GiB" if device.type == "cuda" else ""
+            print(f" {mine} {label:36s} {ips:7.1f} img/s  {ips / before:4.2f}x  "
+                  f"{ips * gflop_img:7.1f} GFLOP/s = {share:5.1f}% of the {prec} conv peak"
+                  f"{memory}", flush=True)
 
 
 def validation_scores(path: Path, protocol: Protocol) -> dict[str, tuple[float, float]]:
@@ -182,6 +198,7 @@ def main() -> None:
     tp.add_argument("--presets", default="cpu_caviar_bf,cpu_mlr_market1501_bf,demo_bf")
     tp.add_argument("--seconds", type=float, default=5.0)
     tp.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    tp.add_argument("--device", default="cpu", help="cpu or cuda (peak memory is printed there)")
     acc = sub.add_parser("accuracy")
     acc.add_argument("--preset", required=True)
     acc.add_argument("--protocol", required=True)
@@ -196,7 +213,7 @@ def main() -> None:
     if args.cmd == "throughput":
         if args.threads:
             torch.set_num_threads(args.threads)
-        throughput(args.presets.split(","), args.seconds)
+        throughput(args.presets.split(","), args.seconds, torch.device(args.device))
     elif args.cmd == "accuracy":
         accuracy(args.preset, args.protocol, args.out, args.eval_every, args.overrides)
     else:

@@ -89,3 +89,13 @@ def test_grad_scaler_only_for_fp16_on_cuda():
     assert precision.grad_scaler("bf16", cpu) is None
     assert precision.grad_scaler("fp32", cpu) is None
     assert precision.grad_scaler("fp16", torch.device("cuda")) is not None
+
+
+def test_cudnn_autotuning_is_switched_on_for_cuda_only(monkeypatch):
+    """Training batches have one shape, so the trainer lets cuDNN pick its fastest
+    convolution algorithm on CUDA; on CPU the global flag must stay as the user left it."""
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)
+    precision.autotune_convolutions(torch.device("cpu"))
+    assert torch.backends.cudnn.benchmark is False
+    precision.autotune_convolutions(torch.device("cuda", 0))
+    assert torch.backends.cudnn.benchmark is True

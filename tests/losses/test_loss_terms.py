@@ -89,3 +89,17 @@ def test_reid_loss_is_eq1_plus_eq2_with_its_margin_and_smoothing() -> None:
         assert total.item() == pytest.approx(expected(margin, smoothing), abs=1e-5)
         assert terms["triplet"] == pytest.approx(float(brute_force_triplet(x, y, margin)),
                                                  abs=1e-5)
+
+
+def test_bf16_features_give_a_float32_triplet_term() -> None:
+    """Under bf16 autocast the network hands bf16 features to the loss; the distances must
+    still be float32 (a bf16 distance of ~20 moves in steps of 0.125). Oracle: the loop
+    above in float64 on the same bf16-valued features."""
+    torch.manual_seed(0)
+    y = torch.arange(16) // 4
+    feats = [(8 * torch.randn(16, 64)).to(torch.bfloat16) for _ in range(3)]
+    out = ReIDOutput(logits=[torch.randn(16, 4).to(torch.bfloat16)], triplet_features=feats)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        _, terms = ReIDLoss(margin=1.2)(out, y)
+    expected = sum(brute_force_triplet(f.double(), y, 1.2) for f in feats).item()
+    assert terms["triplet"] == pytest.approx(expected, abs=1e-4)

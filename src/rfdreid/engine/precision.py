@@ -2,9 +2,9 @@
 
 Why: on CPUs with AVX-512 bf16 / AMX and on GPUs, convolutions run 1.2-2x faster in bf16
 and in channels_last layout (docs/results.md, `benchmarks/bench_train.py`). Autocast keeps
-the weights, the optimiser state and the loss reductions in fp32, so only the convolution
-and matmul inputs are rounded. fp16 exists on CUDA only and needs a gradient scaler (its
-range is too small for raw gradients); bf16 has fp32's range and needs none.
+the weights and the optimiser state in fp32, and `ReIDLoss` computes the losses in fp32,
+so only the network's activations are rounded. fp16 exists on CUDA only and needs a
+gradient scaler (its range is too small for raw gradients); bf16 has fp32's range.
 """
 
 from __future__ import annotations
@@ -41,6 +41,17 @@ def grad_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler | 
     if precision == "fp16" and device.type == "cuda":
         return torch.amp.GradScaler("cuda")
     return None
+
+
+def autotune_convolutions(device: torch.device) -> None:
+    """Let cuDNN time its convolution algorithms once per shape and keep the fastest.
+
+    Why: training batches all have one shape (P x K images at the preset's size), so the
+    one-off search pays back from the first few iterations (`bench_train.py --device cuda`
+    measures it). Results stay within run-to-run noise, not bit-identical.
+    """
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
 
 
 def memory_format(channels_last: bool) -> torch.memory_format:

@@ -38,7 +38,13 @@ from rfdreid.engine.checkpoint import (
     save_checkpoint,
 )
 from rfdreid.engine.distributed import DistContext, cleanup_distributed, init_distributed
-from rfdreid.engine.precision import autocast, check_precision, grad_scaler, memory_format
+from rfdreid.engine.precision import (
+    autocast,
+    autotune_convolutions,
+    check_precision,
+    grad_scaler,
+    memory_format,
+)
 from rfdreid.engine.runlock import run_lock
 from rfdreid.engine.schedule import lr_at
 from rfdreid.engine.samplers import GroupedBatchSampler
@@ -190,6 +196,7 @@ def build_run(cfg: ExperimentConfig, protocol: Protocol, ckpt_path: Path,
               ctx: DistContext) -> _Run:
     """A fresh network in the configured memory format and Adam, seeded."""
     check_precision(cfg.train.precision, ctx.device)
+    autotune_convolutions(ctx.device)
     total = schedule_length(cfg, protocol)
     if cfg.train.warmup_iters >= total:
         raise ReIDError(f"train.warmup_iters ({cfg.train.warmup_iters}) must be below the "
