@@ -2,7 +2,7 @@
 
 Why: on CPUs with AVX-512 bf16 / AMX and on GPUs, convolutions run 1.2-2x faster in bf16
 and in channels_last layout (docs/results.md, `benchmarks/bench_train.py`). Autocast keeps
-the weights and the optimiser state in fp32, and `ReIDLoss` computes the losses in fp32,
+the weights and the optimiser state in fp32, and the losses (`rfdreid.losses`) run in fp32,
 so only the network's activations are rounded. fp16 exists on CUDA only and needs a
 gradient scaler (its range is too small for raw gradients); bf16 has fp32's range.
 """
