@@ -5,40 +5,15 @@ the list of folders) under the test's folder before and after the command."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
 
 from rfdreid.data.prepare import MARKER, prepare
 
+from crops import user_images, write_manifest
 from data.conftest import write_jpeg
-
-# Two training ids, one test id (query from camera 0, gallery from camera 1), 2 shots each.
-_ROWS = [(pid, cam, k, "train" if pid < 3 else ("query", "gallery")[cam])
-         for pid in (1, 2, 3) for cam in (0, 1) for k in range(2)]
-
-
-def user_images(folder: Path, prefix: str = "") -> list[str]:
-    """Write the user's images into `folder`; their manifest rows, paths `prefix` + name."""
-    rows = []
-    for n, (pid, cam, k, split) in enumerate(_ROWS):
-        name = f"{pid}_{cam}_{k}.jpg"
-        write_jpeg(folder / name, (8 + 4 * cam, 16 + 8 * cam), seed=n)
-        rows.append(f"{prefix}{name},{pid},{cam},{split}")
-    return rows
-
-
-def write_manifest(path: Path, rows: list[str]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("path,pid,camid,split\n" + "\n".join(rows) + "\n")
-    return path
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    """Relative path -> sha256 of every file, "folder" for every folder, under `folder`."""
-    return {str(p.relative_to(folder)): "folder" if p.is_dir()
-            else hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*")}
+from oracles import snapshot
 
 
 def _refused_untouched(cli, tmp_path: Path, args: list[object], *fragments: str) -> None:
