@@ -1,9 +1,19 @@
 """Independent oracles for tests: plain loops that share no code with rfdreid's evaluation,
-so a test comparing against them stays valid whatever the package's ranking internals."""
+so a test comparing against them stays valid whatever the package's ranking internals; and
+a snapshot of files on disk, for tests that nothing was lost or changed."""
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file, "folder" for every folder, under `folder`."""
+    return {str(p.relative_to(folder)): "folder" if p.is_dir()
+            else hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*")}
 
 
 def reference_rank(

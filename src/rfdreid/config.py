@@ -119,7 +119,7 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     if origin is list:
         (inner,) = typing.get_args(tp)
         if isinstance(value, str):
-            value = yaml.safe_load(value) if value.strip().startswith("[") else value.split(",")
+            value = _yaml(value, where) if value.strip().startswith("[") else value.split(",")
         if not isinstance(value, list):
             value = [value]
         return [_coerce(v, inner, where) for v in value]
@@ -155,6 +155,24 @@ def _apply(obj: Any, updates: dict[str, Any], where: str) -> None:
             setattr(obj, key, _coerce(value, hints[key], f"{where}.{key}"))
 
 
+def _yaml(text: str, where: str) -> Any:
+    """One YAML value from the command line; a syntax error names the item, in one line."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ReIDError(f"{where}: {text!r} is not a valid YAML value ({problem}); "
+                        "close its brackets and quotes, or quote the whole value") from None
+
+
+def _nest(out: dict[str, Any], key: str, value: Any) -> None:
+    """Set out[a][b][c] = value for the dotted key "a.b.c"."""
+    *parents, leaf = key.strip().split(".")
+    for p in parents:
+        out = out.setdefault(p, {})
+    out[leaf] = value
+
+
 def parse_overrides(items: list[str]) -> dict[str, Any]:
     """Turn ["train.lr=1e-4", "model.attention=false"] into a nested dict."""
     out: dict[str, Any] = {}
@@ -162,21 +180,22 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
         if "=" not in item:
             raise ReIDError(f"override {item!r} must look like section.key=value")
         key, raw = item.split("=", 1)
-        node = out
-        *parents, leaf = key.strip().split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = yaml.safe_load(raw) if raw.strip() else raw
+        _nest(out, key, _yaml(raw, f"override {item!r}") if raw.strip() else raw)
     return out
 
 
 def load_config(
-    preset: str | Path | None = None, overrides: list[str] | None = None
+    preset: str | Path | None = None, overrides: list[str] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> ExperimentConfig:
-    """Build a config from defaults, then a YAML preset, then `section.key=value` overrides.
+    """Build a config from defaults, then a YAML preset, then `section.key=value` overrides,
+    then `values`.
 
     `preset` is a YAML path or the name of a shipped preset (`rfdreid presets` lists them);
     its `_base_` chain is applied root first, so each file overrides only what it states.
+    `values` maps dotted keys to values already typed (CLI options such as paths; None =
+    not given): set as they are, never read as YAML, where `runs/exp #2`, `010` or `true`
+    would become another path, a number or a boolean.
     """
     cfg = ExperimentConfig()
     if preset:
@@ -184,6 +203,11 @@ def load_config(
             _apply(cfg, data, source)
     if overrides:
         _apply(cfg, parse_overrides(overrides), "override")
+    typed: dict[str, Any] = {}
+    for key, value in (values or {}).items():
+        if value is not None:
+            _nest(typed, key, value)
+    _apply(cfg, typed, "option")
     validate(cfg)
     return cfg
 

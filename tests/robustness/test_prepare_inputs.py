@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rfdreid.data.prepare import prepare
+from rfdreid.data.prepare import MARKER, prepare
 from rfdreid.data.records import Protocol
 
 
@@ -57,7 +57,7 @@ def test_rerun_replaces_the_whole_output(fake_market, tmp_path):
     prepare("market1501", fake_market, out, materialize_images=True)
     assert (out / "images").is_dir()
     written = prepare("market1501", fake_market, out, seed=5)
-    assert sorted(p.name for p in out.iterdir()) == ["protocol.json"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "protocol.json"]
     assert Protocol.load(out / "protocol.json").seed == 5 == written[out / "protocol.json"].seed
     assert not list(tmp_path.glob(".out.*"))
 
@@ -66,7 +66,7 @@ def test_one_caviar_split_replaces_a_ten_split_folder(fake_caviar, tmp_path):
     root, out = fake_caviar(two_cam=4, one_cam=0), tmp_path / "cav"
     assert len(prepare("caviar", root, out, protocol="single")) == 10
     prepare("caviar", root, out, split=0, seed=5, protocol="single")
-    assert [p.name for p in out.iterdir()] == ["split_00.json"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "split_00.json"]
 
 
 def test_out_holding_user_files_is_refused(cli, fake_market, tmp_path):

@@ -30,10 +30,7 @@ def model_info(
     from rfdreid.models import build_model
     from rfdreid.models.complexity import complexity
 
-    overrides = list(set_ or [])
-    if backbone:
-        overrides.append(f"model.backbone={backbone}")
-    cfg = load_config(preset, overrides)
+    cfg = load_config(preset, set_, {"model.backbone": backbone})
     size = (height or cfg.data.height, width or cfg.data.width)
     model = build_model(cfg.model, num_classes)
     c = complexity(model, size)

@@ -27,11 +27,6 @@ def train(
     """Train one model; the checkpoint lands in <out>/checkpoint.pt."""
     from rfdreid.engine.trainer import train as run_training
 
-    overrides = list(set_ or [])
-    if protocol:
-        overrides.append(f"data.protocol={protocol}")
-    if out:
-        overrides.append(f"train.out_dir={out}")
-    cfg = load_config(preset, overrides)
+    cfg = load_config(preset, set_, {"data.protocol": protocol, "train.out_dir": out})
     path = run_training(cfg, resume=resume)
     typer.echo(f"checkpoint: {path}")

@@ -4,7 +4,8 @@ Why a Python function beside the CLI: the demo, the tests and the CLI share one 
 path. Everything is validated and built first, then written to a fresh temporary folder
 next to `out` that replaces `out` as a whole at the end, so an error never leaves half an
 output and no file of an earlier run (another split, old images) survives beside the new
-protocol.
+protocol. Because `out` is replaced, it must never be (or hold, or lie in) the dataset,
+and only a folder that prepare itself wrote (its MARKER file) is ever replaced.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +40,9 @@ PROTOCOL_CHOICES = ("single", "multi", "single_all", "both")
 RESOLUTION_CHOICES = ("auto", "real", "synthetic")
 # What prepare writes into --out; anything else there is the user's and is never replaced.
 _OUTPUT_NAME = re.compile(r"protocol\.json|split_\d\d\.json|images")
+# Written into every output folder: a folder without it is not prepare's to replace (a
+# user's folder may hold `images/` or a `protocol.json` of their own).
+MARKER = ".rfdreid-prepare"
 
 
 def _decode_error(path: str) -> str | None:
@@ -77,6 +81,7 @@ def build_protocols(
     decode_all: bool = False,
     resolution: str = "auto",
     manifest: str | Path | None = None,
+    out: Path | None = None,
 ) -> dict[str, Protocol]:
     """File name -> Protocol: {"protocol.json": ...} or {"split_KK.json": ...}.
 
@@ -86,6 +91,8 @@ def build_protocols(
     seeded splits. Every protocol is checked for unusable queries (check_queries).
     val_ids: training identities held out as a validation set (for `--select-lambda`).
     decode_all: decode every image (check_images) instead of reading headers only.
+    out: the folder prepare will replace; refused when it is, holds or lies in the folder
+    of any image read (a manifest may list images outside root), before any is decoded.
     """
     if protocol not in PROTOCOL_CHOICES:
         raise ReIDError(f"unknown gallery protocol {protocol!r}; choose {', '.join(PROTOCOL_CHOICES)}")
@@ -95,6 +102,9 @@ def build_protocols(
         raise ReIDError(f"unknown --resolution {resolution!r}; "
                         f"choose {', '.join(RESOLUTION_CHOICES)}")
     raw = read_dataset(dataset, Path(root), manifest)
+    if out is not None:
+        folders = sorted({os.path.dirname(path) for path in raw.sizes})
+        check_apart(out, [("an image folder of the dataset", Path(f)) for f in folders])
     if decode_all:
         check_images(sorted(raw.sizes))
     modes = None if protocol == "both" else (protocol,)
@@ -135,27 +145,64 @@ def materialize(protocol: Protocol, folder: Path) -> None:
             img.save(folder / name / file, quality=95)
 
 
+def check_apart(out: Path, inputs: Iterable[tuple[str, Path]]) -> None:
+    """Refuse an `out` that is, holds or lies inside one of `inputs` ((what, path) pairs),
+    comparing resolved paths: out is replaced as a whole, so the input would be deleted
+    (or, inside it, the output read back as part of the dataset)."""
+    target = out.resolve()
+    for what, path in inputs:
+        source = path.resolve()
+        if target == source:
+            relation = "is the same path as"
+        elif source.is_relative_to(target):
+            relation = "holds"
+        elif target.is_relative_to(source):
+            relation = "lies inside"
+        else:
+            continue
+        raise ReIDError(f"--out {out} {relation} {what} ({source}); prepare replaces --out as "
+                        "a whole and would delete it: choose a new folder outside the dataset")
+
+
 def _check_out(out: Path) -> None:
-    """`out` must be absent, or a folder holding only earlier prepare outputs."""
+    """`out` must be absent, empty, or an earlier prepare output (MARKER present, nothing
+    but prepare's own files): the only folders _swap_in may replace."""
     if not out.exists():
         return
     if not out.is_dir():
         raise ReIDError(f"--out {out} exists and is not a folder")
-    foreign = sorted(p.name for p in out.iterdir() if not _OUTPUT_NAME.fullmatch(p.name))
+    names = sorted(p.name for p in out.iterdir())
+    ours = MARKER in names
+    foreign = [n for n in names if not (ours and _is_prepare_output(n))]
     if foreign:
+        why = "" if ours else f" and it has no {MARKER} file, so prepare did not write it"
         raise ReIDError(f"--out {out} holds files prepare did not write ({', '.join(foreign[:3])}"
-                        f"{', ...' if len(foreign) > 3 else ''}); choose a new or empty folder")
+                        f"{', ...' if len(foreign) > 3 else ''}){why}; prepare replaces its "
+                        "output folder as a whole: choose a new or empty folder")
+
+
+def _is_prepare_output(name: str) -> bool:
+    return name == MARKER or _OUTPUT_NAME.fullmatch(name) is not None
 
 
 def _swap_in(tmp: Path, out: Path) -> None:
-    """Replace `out` by `tmp` as a whole (two renames), then delete the old output."""
+    """Replace `out` by `tmp` as a whole (two renames), then delete the old output's files,
+    only those prepare writes (checked again: building may have taken minutes)."""
     if not out.exists():
         os.replace(tmp, out)
         return
+    _check_out(out)
     old = temp_dir_beside(out)
     os.replace(out, old)  # renaming a folder onto an empty folder replaces it
     os.replace(tmp, out)
-    shutil.rmtree(old)
+    for entry in old.iterdir():
+        if not _is_prepare_output(entry.name):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    old.rmdir()
 
 
 @contextmanager
@@ -188,7 +235,9 @@ def prepare(
 
     Returns {written file: protocol}: out/protocol.json for market1501, dukemtmc,
     synthetic and folder; out/split_00.json ... out/split_09.json (or the one of `split`)
-    for caviar. `out` is replaced as a whole: files of an earlier prepare there are gone.
+    for caviar. `out` is replaced as a whole: files of an earlier prepare there are gone;
+    `out` must be new, empty or an earlier prepare output (its MARKER file), and apart
+    from root, the manifest and every image folder.
     materialize_images also writes the degraded images under out/images/
     (out/images/split_KK/ for caviar). For synthetic, root is generated when missing or
     empty. pseudo_labels: "uniform" (the paper's equal-width pixel-count bins) or
@@ -204,11 +253,16 @@ def prepare(
     """
     out = Path(out)
     with _os_errors_as_user_errors(out):
+        check_apart(out, [("--root", Path(root)),
+                          *([("--manifest", Path(manifest))] if manifest is not None else [])])
         _check_out(out)
         protocols = build_protocols(dataset, root, protocol, split, seed, interpolation,
-                                    pseudo_labels, val_ids, decode_all, resolution, manifest)
+                                    pseudo_labels, val_ids, decode_all, resolution, manifest,
+                                    out)
         tmp = temp_dir_beside(out)
         try:
+            (tmp / MARKER).write_text("written by `rfdreid prepare`; a prepare into this "
+                                      "folder replaces it as a whole\n")
             for name, proto in protocols.items():
                 proto.save(tmp / name)
                 if materialize_images:

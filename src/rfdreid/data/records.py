@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from rfdreid.errors import ReIDError
 from rfdreid.fileio import atomic_write_text
 
 PROTOCOL_VERSION = 1
+INT64_MAX = 2**63 - 1  # pids and camids become int64 tensors: a larger one overflows there
 
 
 @dataclass(frozen=True)
@@ -125,14 +127,125 @@ class Protocol:
 
     @classmethod
     def load(cls, path: str | Path) -> Protocol:
+        """Read a protocol file, its content checked field by field (check_protocol_data)
+        so a hand-edited or foreign file fails here, in one line, not deep in training."""
         path = Path(path)
         if not path.is_file():
             raise ReIDError(f"protocol file {path} not found; create it with `rfdreid prepare`")
         try:
-            return cls.from_dict(json.loads(path.read_text()))
-        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as e:
+            raise ReIDError(
+                f"protocol file {path} is not JSON text (byte {e.start} is not UTF-8: a "
+                "checkpoint or an image?); pass the protocol.json or split_KK.json written by "
+                "`rfdreid prepare`"
+            ) from None
+        except json.JSONDecodeError as e:
             raise ReIDError(
                 f"protocol file {path} is not a valid rfdreid protocol ({e}); "
                 "re-create it with `rfdreid prepare`"
             ) from None
+        return cls.from_dict(check_protocol_data(data, path))
 
+
+_KIND = {str: "a string", int: "an integer", list: "a list", dict: "a JSON object"}
+_RECORD_FIELDS = {f.name: f.default is MISSING for f in fields(ImageRecord)}  # name: required
+
+
+class _Schema:
+    """The checks of check_protocol_data; every failure names the file and field path."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+
+    def fail(self, where: str, problem: str) -> ReIDError:
+        return ReIDError(f"protocol file {self.file}: {where} {problem}; fix it or re-create "
+                         "the file with `rfdreid prepare`")
+
+    def value(self, obj: dict[str, Any], key: str, tp: type, where: str,
+              low: int | None = None, high: int | None = None) -> Any:
+        """obj[key], which must be of type tp (an int in [low, high])."""
+        v = obj[key]
+        if not isinstance(v, tp) or (tp is int and isinstance(v, bool)):
+            raise self.fail(f"{where}{key}", f"must be {_KIND[tp]}, got {v!r:.60}")
+        if tp is not int:
+            return v
+        if high is not None and not low <= v <= high:  # type: ignore[operator]
+            raise self.fail(f"{where}{key}", f"must be in {low}..{high}, got {v}")
+        if low is not None and v < low:
+            raise self.fail(f"{where}{key}", f"must be >= {low}, got {v}")
+        if v > INT64_MAX:
+            raise self.fail(f"{where}{key}", f"must fit in 64 bits (<= {INT64_MAX}), got {v}")
+        return v
+
+    def keys(self, obj: object, where: str, known: dict[str, bool]) -> dict[str, Any]:
+        """obj as an object with every required key of `known` and no other key."""
+        if not isinstance(obj, dict):
+            raise self.fail(where or "the file", f"must be {_KIND[dict]}, got {obj!r:.60}")
+        prefix = f"{where}." if where else ""
+        for key, required in known.items():
+            if required and key not in obj:
+                raise self.fail(f"{prefix}{key}", "is missing")
+        for key in obj:
+            if key not in known:
+                raise self.fail(f"{prefix}{key}", f"is not a field (known: {', '.join(known)})")
+        return obj
+
+    def records(self, items: object, where: str, res_classes: int) -> list[dict[str, Any]]:
+        if not isinstance(items, list):
+            raise self.fail(where, f"must be {_KIND[list]} of images, got {items!r:.60}")
+        for i, rec in enumerate(items):
+            at = f"{where}[{i}]."
+            self.keys(rec, at[:-1], _RECORD_FIELDS)
+            self.value(rec, "path", str, at)
+            self.value(rec, "pid", int, at, low=-1)
+            self.value(rec, "camid", int, at, low=0)
+            if "factor" in rec:
+                self.value(rec, "factor", int, at, low=1)
+            if "res_label" in rec:
+                self.value(rec, "res_label", int, at, low=0, high=res_classes - 1)
+        return items
+
+    def named_lists(self, obj: dict[str, Any], key: str, where: str, res_classes: int) -> None:
+        """obj[key]: gallery name -> records (galleries, gallery_queries)."""
+        named = obj[key]
+        if not isinstance(named, dict):
+            raise self.fail(f"{where}{key}", "must be an object mapping gallery names to image "
+                            f"lists, e.g. {{\"single\": [...]}}, got {named!r:.60}")
+        for name, items in named.items():
+            self.records(items, f"{where}{key}.{name}", res_classes)
+
+    def protocol(self, d: object, where: str) -> None:
+        known = {f.name: f.default is MISSING and f.default_factory is MISSING
+                 for f in fields(Protocol)} | {"version": False}
+        obj = self.keys(d, where, known)
+        at = f"{where}." if where else ""
+        self.value(obj, "dataset", str, at)
+        self.value(obj, "interpolation", str, at)
+        self.value(obj, "seed", int, at, low=0)
+        res_classes = self.value(obj, "num_res_classes", int, at, low=1)
+        if obj.get("split") is not None:
+            self.value(obj, "split", int, at, low=0)
+        if "meta" in obj:
+            self.value(obj, "meta", dict, at)
+        train = self.records(obj["train"], f"{at}train", res_classes)
+        self.records(obj["query"], f"{at}query", res_classes)
+        self.named_lists(obj, "galleries", at, res_classes)
+        if "gallery_queries" in obj:
+            self.named_lists(obj, "gallery_queries", at, res_classes)
+        ids = sorted({r["pid"] for r in train})
+        if ids != list(range(len(ids))):
+            first = next(i for i, r in enumerate(train) if not 0 <= r["pid"] < len(ids))
+            raise self.fail(f"{at}train[{first}].pid", f"is {train[first]['pid']}, but the "
+                            f"{len(ids)} training ids must be numbered 0..{len(ids) - 1}")
+        if obj.get("validation") is not None:
+            self.protocol(obj["validation"], f"{at}validation")
+
+
+def check_protocol_data(data: object, file: Path) -> dict[str, Any]:
+    """`data` (a protocol file's JSON) if it has the shape Protocol.to_dict writes: types,
+    ranges (factor >= 1, 0 <= res_label < num_res_classes, ids within int64, training ids
+    0..N-1), else ReIDError naming the file and the field path, e.g.
+    `galleries.single[3].pid must be an integer, got '0'`."""
+    _Schema(file).protocol(data, "")
+    return data  # type: ignore[return-value]

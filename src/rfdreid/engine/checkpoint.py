@@ -27,6 +27,7 @@ from rfdreid.models.build import init_summary
 
 KINDS = {"id": "B-F", "resolution": "B-R"}
 FORMAT = "rfdreid-checkpoint-1"
+PROTOCOL_RELATIVE = "protocol_relative"  # key: the protocol file relative to the checkpoint
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -92,6 +93,7 @@ class TrainedModel:
     model_state: dict[str, torch.Tensor]
     iteration: int
     init: str  # "random init" or where the backbone's starting weights came from
+    protocol_file: Path  # the protocol trained on (see trained_protocol)
 
     def digest(self) -> str:
         """Identity of the weights (path, size, mtime), used as a feature-cache key."""
@@ -133,4 +135,17 @@ def read_trained_model(path: str | Path, expect_kind: str | None = None) -> Trai
         model_state=state["model"],
         iteration=int(state["iteration"]),
         init=state.get("init") or init_summary(cfg.model),  # older checkpoints: from config
+        protocol_file=trained_protocol(Path(path), cfg, state.get(PROTOCOL_RELATIVE)),
     )
+
+
+def trained_protocol(path: Path, cfg: ExperimentConfig, relative: object) -> Path:
+    """The protocol file a checkpoint was trained on: data.protocol as stored (absolute
+    since training stores it so; older checkpoints: relative to the working folder), else,
+    when that is gone, the file at its stored place relative to the checkpoint's folder,
+    where it lies after the runs and protocols were moved together."""
+    stored = Path(cfg.data.protocol)
+    if stored.is_file() or not isinstance(relative, str):
+        return stored
+    moved = path.parent / relative
+    return moved if moved.is_file() else stored

@@ -219,7 +219,7 @@ def pair_features(pair: RunPair, ecfg: EvalConfig, device: str = "cpu", progress
     tools that look inside a finished evaluation (`rfdreid serve --run`)."""
     bf = read_trained_model(pair.bf, expect_kind="B-F")
     br = read_trained_model(pair.br, expect_kind="B-R") if pair.br else None
-    protocol = Protocol.load(pair.protocol or bf.config.data.protocol)
+    protocol = Protocol.load(pair.protocol or bf.protocol_file)
     interp = protocol.interpolation
     return protocol, _PairFeatures(_Embedder(bf, interp, ecfg, device, progress),
                                    _Embedder(br, interp, ecfg, device, progress) if br else None)

@@ -21,9 +21,8 @@ def train_pair(
     """Train (or resume) B-F and B-R on one protocol file."""
     paths = {}
     for kind, preset in (("bf", bf_preset), ("br", br_preset)):
-        cfg = load_config(preset, [
-            *(overrides or []), f"data.protocol={protocol}", f"train.out_dir={run_dir / kind}",
-        ])
+        cfg = load_config(preset, overrides,
+                          {"data.protocol": protocol, "train.out_dir": run_dir / kind})
         paths[kind] = train(cfg, resume=(run_dir / kind / CHECKPOINT_NAME).exists(),
                             progress=progress)
     return RunPair(bf=paths["bf"], br=paths["br"], protocol=protocol)

@@ -14,7 +14,7 @@ from rfdreid.data.prepare import prepare
 from rfdreid.engine.experiment import run_experiment
 from rfdreid.errors import ReIDError
 
-LAMBDA_SWEEP = "0.05,0.1,0.2,0.5,1.0"
+LAMBDA_SWEEP = [0.05, 0.1, 0.2, 0.5, 1.0]
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,8 @@ def reproduce(
             raise ReIDError(f"--splits applies to the CAVIAR recipes; {name} has one split")
         protocols = [p for p in protocols if int(p.stem.split("_")[-1]) in splits]
     all_overrides = [*recipe.overrides, *(overrides or [])]
-    selection = [f"eval.select_lambda={LAMBDA_SWEEP}"] if val_ids else []
-    ecfg = load_config(recipe.bf_preset, [*all_overrides, *selection,
-                                          f"eval.lambda_sweep={LAMBDA_SWEEP}"]).eval
+    ecfg = load_config(recipe.bf_preset, all_overrides, {
+        "eval.lambda_sweep": LAMBDA_SWEEP, "eval.select_lambda": LAMBDA_SWEEP if val_ids else None,
+    }).eval
     return run_experiment(protocols, out / "runs", recipe.bf_preset, recipe.br_preset, ecfg,
                           all_overrides)

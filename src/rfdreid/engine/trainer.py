@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import sys
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from rfdreid.data.dataset import ReIDImageDataset
 from rfdreid.data.records import Protocol
 from rfdreid.data.transforms import build_transform
 from rfdreid.engine.checkpoint import (
+    PROTOCOL_RELATIVE,
     load_checkpoint,
     load_weights,
     non_finite_tensors,
@@ -156,6 +158,8 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
     protocol = Protocol.load(cfg.data.protocol)
     if not protocol.train:
         raise ReIDError(f"protocol {cfg.data.protocol} has an empty training set")
+    # Stored absolute: `rfdreid evaluate` finds it from any working folder.
+    cfg = replace(cfg, data=replace(cfg.data, protocol=os.path.abspath(cfg.data.protocol)))
     with run_lock(out) if ctx.is_main else nullcontext():
         ckpt_path = out / CHECKPOINT_NAME
         if ckpt_path.exists() and not resume:
@@ -285,6 +289,9 @@ def _save(run: _Run, iteration: int) -> None:
         "init": init_summary(run.cfg.model, run.model.pretrained_report),
         "iteration": iteration,
         "protocol": run.protocol.train_fingerprint(),
+        # Where the protocol is seen from the checkpoint: found again after the run and
+        # protocol folders are moved or copied together (read_trained_model).
+        PROTOCOL_RELATIVE: os.path.relpath(run.cfg.data.protocol, run.ckpt_path.parent),
         "resume_changes": list(run.changes),
         "model": run.model.state_dict(),
         "optimizer": run.optimizer.state_dict(),

@@ -1,6 +1,6 @@
 """A CSV manifest: any folder of crops comes in without renaming a file.
 
-Format (CSV, UTF-8, a header row naming the columns, in any order):
+Format (CSV, UTF-8 with or without a BOM, a header row naming the columns, in any order):
     path,pid,camid[,split]
     path   the image, relative to ROOT (or absolute); each image listed once
     pid    integer person id; -1 = an image of nobody: in the gallery a distractor that
@@ -23,11 +23,12 @@ pid or camid, unknown split, duplicate path.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from rfdreid.data.datasets.base import DATASETS, DISTRACTOR_PID, RawDataset, relabel
 from rfdreid.data.images import read_image_size
-from rfdreid.data.records import ImageRecord
+from rfdreid.data.records import INT64_MAX, ImageRecord
 from rfdreid.errors import ReIDError
 
 MANIFEST_NAME = "manifest.csv"
@@ -46,13 +47,31 @@ class _Row:
         return ReIDError(f"{self.where}: {problem}")
 
     def integer(self, column: str, text: str, minimum: int, hint: str) -> int:
+        """An integer in [minimum, INT64_MAX]: ids become int64 tensors in evaluation."""
         try:
             value = int(text)
         except ValueError:
             value = minimum - 1
-        if value < minimum:
-            raise self.fail(f"{column} {text!r} is not an integer >= {minimum} ({hint})")
+        if not minimum <= value <= INT64_MAX:
+            raise self.fail(f"{column} {text!r} is not an integer from {minimum} to "
+                            f"{INT64_MAX} ({hint})")
         return value
+
+
+def _read_text(manifest: Path) -> str:
+    """The manifest decoded as UTF-8, a leading BOM (as spreadsheet programs write it)
+    dropped; another encoding is refused, not guessed: a guess would misread paths."""
+    data = manifest.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        problem = f"byte {e.start} (0x{data[e.start]:02x}) is not UTF-8"
+    else:
+        if "\0" not in text:
+            return text
+        problem = "it holds NUL characters, as UTF-16 text does"
+    raise ReIDError(f"manifest {manifest} is not UTF-8 text ({problem}); save it as UTF-8 "
+                    "(e.g. 'CSV UTF-8' in a spreadsheet program)")
 
 
 def _columns(header: list[str] | None, manifest: Path) -> list[str]:
@@ -80,7 +99,7 @@ def read_manifest(root: Path, manifest: Path | None = None) -> RawDataset:
     subsets: dict[str, list[ImageRecord]] = {}
     sizes: dict[str, tuple[int, int]] = {}
     first_line: dict[str, int] = {}
-    with manifest.open(newline="", encoding="utf-8") as f:
+    with io.StringIO(_read_text(manifest), newline="") as f:
         reader = csv.reader(f)
         columns = _columns(next(reader, None), manifest)
         for fields in reader:
