@@ -21,7 +21,12 @@ from rfdreid.data.protocols import redraw_degradation
 from rfdreid.data.records import ImageRecord, Protocol, records_digest
 from rfdreid.fileio import atomic_write_text
 from rfdreid.engine.checkpoint import TrainedModel, read_trained_model
-from rfdreid.engine.extract import FeatureCache, build_inference_model, extract_features
+from rfdreid.engine.extract import (
+    FeatureCache,
+    build_inference_model,
+    extract_features,
+    files_digest,
+)
 from rfdreid.engine.gallery import Features, feature_distance
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation import RankResult, evaluate_features
@@ -69,7 +74,9 @@ class _Embedder:
     """Extracts (and caches) one checkpoint's test features for lists of records.
 
     The cache key is the records' content, not the subset's name, so the HR gallery is
-    embedded once for every MLR repeat and every protocol file that holds it.
+    embedded once for every MLR repeat and every protocol file that holds it; and it holds
+    the digest of the checkpoint bytes the weights came from, so features of a checkpoint
+    that was rewritten since are never reused.
     """
 
     def __init__(self, trained: TrainedModel, interpolation: str, ecfg: EvalConfig,
@@ -81,7 +88,8 @@ class _Embedder:
 
     def __call__(self, subset: str, records: list[ImageRecord]) -> torch.Tensor:
         d = self.trained.config.data
-        key = FeatureCache.key(self.trained.digest(), records_digest(records), self.interpolation,
+        key = FeatureCache.key(self.trained.digest, records_digest(records),
+                               files_digest(r.path for r in records), self.interpolation,
                                self.ecfg.flip, self.ecfg.normalize, d.height, d.width)
 
         def compute() -> torch.Tensor:

@@ -5,8 +5,9 @@ cache remembers, per checkpoint, the features of every file with its size and mt
 re-run embeds nothing, and after files are added or changed only those are embedded
 (removed files simply drop out).
 
-Cache file: `<cache_dir>/<key>.pt`, key = checkpoint digest + gallery folder + the test
-feature's flip / normalisation settings, holding
+Cache file: `<cache_dir>/<key>.pt`, key = SHA-256 of the checkpoint bytes the weights were
+loaded from + gallery folder + the test feature's flip / normalisation settings (the input
+size is part of the checkpoint), holding
 `{"files": [(name, size, mtime_ns), ...], "features": [N, D]}`.
 """
 
@@ -142,7 +143,7 @@ def embed_gallery(
     decoded are left out (the returned paths omit them) instead of stopping the search.
     """
     d = trained.config.data
-    key = FeatureCache.key(trained.digest(), folder.resolve(), net.flip, net.normalize)
+    key = FeatureCache.key(trained.digest, folder.resolve(), net.flip, net.normalize)
     cache_path = cache_dir / f"{key}.pt"
     cached = _load_cache(cache_path)
     keys = [_file_key(p) for p in paths]
