@@ -31,6 +31,7 @@ from rfdreid.models.test_embedding import TestEmbedding
 from rfdreid.evaluation.distance import (
     DEFAULT_LAMBDA,
     DEFAULT_RFD_FORM,
+    check_rfd_lambda,
     cosine_similarity,
     euclidean_distance,
     rfd_distance,
@@ -61,7 +62,9 @@ def feature_distance(
     rfd_form: str = DEFAULT_RFD_FORM,
 ) -> torch.Tensor:
     """[Q, G] distance, smaller = more alike: eq. 8 (:func:`rfd_distance`, either form) when
-    both sides carry B-R features, the Euclidean B-F distance D_f otherwise."""
+    both sides carry B-R features, the Euclidean B-F distance D_f otherwise. A NaN, inf or
+    overflowing λ is a ReIDError (it would rank arbitrarily)."""
+    check_rfd_lambda(rfd_lambda)
     d_f = euclidean_distance(query.f, gallery.f)
     if query.r is None or gallery.r is None:
         return d_f
