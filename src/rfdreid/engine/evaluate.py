@@ -221,13 +221,28 @@ def evaluate_protocol(
     return out
 
 
+def _require_test_sets(protocol: Protocol, path: str | Path) -> None:
+    """A ReIDError naming the protocol file and the set when a query set or a gallery is
+    empty: otherwise it surfaces as a shape mismatch deep in the distance code."""
+    if not protocol.galleries:
+        raise ReIDError(f"protocol {path} has no gallery set; prepare it again with "
+                        "`rfdreid prepare`")
+    for mode, queries, gallery in _gallery_sets(protocol):
+        for what, records in (("query set", queries), ("gallery", gallery)):
+            if not records:
+                raise ReIDError(f"protocol {path}: the {what} of the {mode} gallery protocol "
+                                "is empty; prepare it again with `rfdreid prepare`")
+
+
 def pair_features(pair: RunPair, ecfg: EvalConfig, device: str = "cpu", progress: bool = True
                   ) -> tuple[Protocol, _PairFeatures]:
     """The protocol of one trained pair and a source of its (cached) test features, for
     tools that look inside a finished evaluation (`rfdreid serve --run`)."""
     bf = read_trained_model(pair.bf, expect_kind="B-F")
     br = read_trained_model(pair.br, expect_kind="B-R") if pair.br else None
-    protocol = Protocol.load(pair.protocol or bf.config.data.protocol)
+    path = pair.protocol or bf.config.data.protocol
+    protocol = Protocol.load(path)
+    _require_test_sets(protocol, path)
     interp = protocol.interpolation
     return protocol, _PairFeatures(_Embedder(bf, interp, ecfg, device, progress),
                                    _Embedder(br, interp, ecfg, device, progress) if br else None)
@@ -254,8 +269,6 @@ def evaluate_pair(
     """
     protocol, features = pair_features(pair, ecfg, device, progress)
     with_rfd = features.embed_r is not None
-    if not protocol.query or not protocol.galleries:
-        raise ReIDError(f"protocol for {pair.bf} has no query or gallery set")
     if ecfg.select_lambda and not with_rfd:
         raise ReIDError("--select-lambda chooses RFD's λ: give the B-R checkpoint too")
     chosen = select_lambda(protocol, features, ecfg) if ecfg.select_lambda else None
