@@ -53,12 +53,12 @@ def serve(
     if run is None and (checkpoint is None or gallery is None):
         raise ReIDError("give --checkpoint BF.pt --gallery FOLDER (and --br BR.pt), or --run FOLDER")
     check_bindable(host, port)
-    if run is not None:
-        web = create_app(run=RunBrowser(run, device), max_upload_bytes=int(max_upload_mb * 2**20))
+    cap = int(max_upload_mb * 2**20)
+    if checkpoint is not None and gallery is not None:
+        model = ReIDModel.from_checkpoint(checkpoint, br, device=device)
+        web = create_app(search=GallerySearch(model, gallery, cache_dir), max_upload_bytes=cap)
     else:
-        model = ReIDModel.from_checkpoint(checkpoint, br, device=device)  # type: ignore[arg-type]
-        web = create_app(search=GallerySearch(model, gallery, cache_dir),  # type: ignore[arg-type]
-                         max_upload_bytes=int(max_upload_mb * 2**20))
+        web = create_app(run=RunBrowser(run, device), max_upload_bytes=cap)  # type: ignore[arg-type]
     if not _is_loopback(host):
         typer.echo(f"warning: serving on {host}: anyone who reaches this address sees the images",
                    err=True)
@@ -80,7 +80,8 @@ def check_bindable(host: str, port: int) -> None:
     port in use or an address this machine does not have only afterwards (exit 3).
     """
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM)[0]
     except (socket.gaierror, UnicodeError) as e:
         raise ReIDError(f"--host {host} is no address of this machine ({e}); use 127.0.0.1, "
                         "0.0.0.0 or one of its addresses") from None
