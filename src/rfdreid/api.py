@@ -36,7 +36,12 @@ from rfdreid.engine.gallery import (
     gallery_images,
 )
 from rfdreid.errors import ReIDError
-from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, check_rfd_form
+from rfdreid.evaluation.distance import (
+    DEFAULT_LAMBDA,
+    DEFAULT_RFD_FORM,
+    check_rfd_form,
+    check_rfd_lambda,
+)
 from rfdreid.models.test_embedding import TestEmbedding
 
 ImageInput = str | Path | Image.Image | np.ndarray | torch.Tensor
@@ -48,7 +53,22 @@ __all__ = ["Features", "Hit", "ImageInput", "Images", "ReIDModel", "SearchResult
 
 
 def to_pil(image: ImageInput) -> Image.Image:
-    """Any accepted image form -> RGB PIL image (paths are read with read_image)."""
+    """Any accepted image form -> RGB PIL image (paths are read with read_image).
+
+    An empty image (0 pixels) or a tensor holding NaN/inf is a ReIDError: resizing or
+    clamping would turn either into a plausible picture and a finite, meaningless feature.
+    """
+    if isinstance(image, torch.Tensor) and image.is_floating_point() \
+            and not bool(torch.isfinite(image).all()):
+        raise ReIDError("cannot embed an image tensor holding NaN or inf values; pass pixel "
+                        "values in [0, 1]")
+    pil = _as_pil(image)
+    if pil.width == 0 or pil.height == 0:
+        raise ReIDError(f"cannot embed an empty image ({pil.width}x{pil.height} pixels)")
+    return pil
+
+
+def _as_pil(image: ImageInput) -> Image.Image:
     if isinstance(image, (str, Path)):
         return read_image(image)
     if isinstance(image, Image.Image):
@@ -194,6 +214,7 @@ class ReIDModel:
         """
         if len(_as_list(query)) != 1:
             raise ReIDError("search takes one query image")
+        check_rfd_lambda(rfd_lambda, "rfd_lambda")  # before any image is embedded
         q = self.features(query)  # first: an unreadable query fails before the gallery work
         paths, gallery = self.embed_folder(folder, cache_dir, progress=progress,
                                            skip_bad=skip_bad)

@@ -20,7 +20,7 @@ import yaml
 from rfdreid.engine.precision import PRECISIONS
 from rfdreid.engine.schedule import SCHEDULES
 from rfdreid.errors import ReIDError
-from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, RFD_FORMS
+from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, MAX_LAMBDA, RFD_FORMS
 from rfdreid.fileio import atomic_write_text
 from rfdreid.presets import preset_chain
 
@@ -248,6 +248,7 @@ def resolve_eval_config(
     if set(parsed) - {"eval"}:
         raise ReIDError(f"evaluation overrides must be eval.key=value, got {overrides}")
     layer(parsed.get("eval", {}), "command line")
+    validate(cfg, "evaluation settings")  # the other sections are defaults, valid by design
     return cfg.eval, sources
 
 
@@ -302,10 +303,12 @@ _RULES: dict[str, tuple[Any, str]] = {
     "train.seed": (_non_negative, ">= 0"),
     "train.checkpoint_every": (_positive, "> 0"),
     "train.log_every": (_positive, "> 0"),
-    "eval.rfd_lambda": (lambda v: True, "a finite number"),
-    "eval.lambda_sweep": (lambda v: True, "a list of finite numbers"),
+    "eval.rfd_lambda": (lambda v: abs(v) <= MAX_LAMBDA, f"at most {MAX_LAMBDA:.3g} in size"),
+    "eval.lambda_sweep": (lambda v: all(abs(x) <= MAX_LAMBDA for x in v),
+                          f"a list of numbers at most {MAX_LAMBDA:.3g} in size"),
     "eval.rfd_form": (lambda v: v in RFD_FORMS, " or ".join(RFD_FORMS)),
-    "eval.select_lambda": (lambda v: all(x >= 0 for x in v), "a list of numbers >= 0"),
+    "eval.select_lambda": (lambda v: all(0 <= x <= MAX_LAMBDA for x in v),
+                           f"a list of numbers in [0, {MAX_LAMBDA:.3g}]"),
     "eval.repeats": (_positive, "> 0"),
     "eval.workers": (_non_negative, ">= 0"),
     "eval.batch_size": (_positive, "> 0"),

@@ -32,6 +32,34 @@ def atomic_write(path: Path, write: Callable[[str], None]) -> None:
         raise
 
 
+def check_writable(path: Path, what: str, *, folder: bool = False) -> Path:
+    """`path` when it can be written (a file, or a folder with folder=True), else a one-line
+    ReIDError naming it and `what` (the option or key that set it).
+
+    Why up front: an output that cannot be written (`/proc/x`, a path under a regular file,
+    a folder where a file is meant) must fail before a model is loaded or an image is
+    embedded, not as a traceback at the end. The nearest existing folder is probed with a
+    temporary file, removed at once; nothing else is created.
+    """
+    if path.is_dir() != folder and path.exists():
+        raise ReIDError(f"{what} {path} is {'a file' if folder else 'a folder'}; give "
+                        f"{'a folder' if folder else 'a file name'} there")
+    probe = path if folder and path.is_dir() else path.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ReIDError(f"{what} {path} cannot be written: {probe} is a file, not a folder; "
+                        "choose another path")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=probe, prefix=".rfdreid-write-check.")
+    except OSError as e:
+        raise ReIDError(f"{what} {path} cannot be written ({probe}: {e.strerror or e}); "
+                        "choose another path or fix its permissions") from None
+    os.close(fd)
+    os.unlink(tmp)
+    return path
+
+
 def with_umask(mode: int) -> int:
     """`mode` less the process umask: the permissions a plain open()/mkdir() would give."""
     umask = os.umask(0)

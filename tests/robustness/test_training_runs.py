@@ -166,7 +166,7 @@ def test_broken_preset_yaml_names_file_and_line(text, line, cli, tiny_protocol, 
 
 def test_export_refuses_a_zero_height(cli, trained):
     res = cli("export", "--checkpoint", trained.bf, "--height", "0")
-    assert res.code == 2 and "height" in res.err and "greater than or equal to 1" in res.err
+    res.assert_one_line_error("--height", "greater than or equal to 1")
 
 
 def test_resume_of_a_checkpoint_older_than_a_config_key(cli, tiny_protocol, tmp_path):

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -53,6 +54,20 @@ def test_ranking_rejects_unknown_query_and_form(gallery_url: str) -> None:
     name = "0006_c1s1_000000_00.jpg"
     assert request(gallery_url, f"/ranking?query=gallery:{name}&form=other")[0] == 400
     assert request(gallery_url, f"/ranking?query=gallery:{name}&lam=x")[0] == 400
+
+
+@pytest.mark.parametrize("param, expected", [
+    ("lam=nan", b"lam=nan is invalid; it must be a finite number"),
+    ("lam=inf", b"lam=inf is invalid; it must be a finite number"),
+    ("lam=-1e39", b"|\xce\xbb| must be at most"),
+    ("k=nan", b"k=nan is invalid; it must be a finite number"),
+    ("k=inf", b"k=inf is invalid; it must be a finite number"),
+])
+def test_ranking_refuses_non_finite_lambda_and_k(param: str, expected: bytes,
+                                                  gallery_url: str) -> None:
+    """Issue 23 item 2: a client error (400 saying why), not arbitrary order or a 500."""
+    status, body = request(gallery_url, f"/ranking?query=gallery:0006_c1s1_000000_00.jpg&{param}")
+    assert status == 400 and expected in body, (status, body)
 
 
 def test_upload_is_a_query_with_its_id_from_the_name(gallery_url: str, trained: TinyPair) -> None:

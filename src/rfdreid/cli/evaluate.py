@@ -9,6 +9,7 @@ import typer
 
 from rfdreid.cli.main import app
 from rfdreid.errors import ReIDError
+from rfdreid.fileio import check_writable
 
 
 @app.command(
@@ -65,11 +66,12 @@ def evaluate(
         pairs = [RunPair(bf=bf, br=br, protocol=protocol)]
     else:
         raise ReIDError("give --bf CHECKPOINT (and --br for RFD) or --runs FOLDER")
+    out_dir = out or (runs if runs is not None else bf.parent.parent) / "eval"  # type: ignore[union-attr]
+    check_writable(out_dir, "--out", folder=True)
     stored = read_trained_model(pairs[0].bf, expect_kind="B-F").config.eval
     ecfg, sources = resolve_eval_config(stored, preset, overrides)
     typer.echo("evaluation settings: " + ", ".join(
         f"{k}={getattr(ecfg, k)} ({src})" for k, src in sources.items()))
-    out_dir = out or (runs if runs is not None else bf.parent.parent) / "eval"  # type: ignore[union-attr]
     settings = {k: {"value": getattr(ecfg, k), "source": src} for k, src in sources.items()}
     _, md = evaluate_runs(pairs, ecfg, out_dir=out_dir, device=device, visualize=visualize,
                           settings=settings)

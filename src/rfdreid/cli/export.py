@@ -9,6 +9,7 @@ import typer
 
 from rfdreid.cli.main import app
 from rfdreid.errors import ReIDError
+from rfdreid.fileio import check_writable
 
 FORMATS = ("onnx",)
 
@@ -33,8 +34,9 @@ def export(
 
     if format_ not in FORMATS:
         raise ReIDError(f"unknown export format {format_!r}; choose one of: {', '.join(FORMATS)}")
+    path = check_writable(out or checkpoint.with_suffix(".onnx"), "--out")
     trained = read_trained_model(checkpoint)
-    result = export_onnx(trained, out or checkpoint.with_suffix(".onnx"), height, width)
+    result = export_onnx(trained, path, height, width)
     typer.echo(
         f"{trained.kind} model written to {result.path}: images [N, 3, {result.height}, "
         f"{result.width}] -> embedding [N, {result.feature_dim}]"

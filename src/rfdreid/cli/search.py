@@ -8,7 +8,9 @@ from typing import Annotated, Optional
 import typer
 
 from rfdreid.cli.main import app
-from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM
+from rfdreid.errors import ReIDError
+from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, check_rfd_lambda
+from rfdreid.fileio import check_writable
 
 
 @app.command(
@@ -47,6 +49,9 @@ def search(
     from rfdreid.engine.gallery import person_id
     from rfdreid.evaluation.visualize import draw_ranking
 
+    check_rfd_lambda(rfd_lambda, "--lambda")
+    if out is not None:
+        _check_picture(out)
     model = ReIDModel.from_checkpoint(checkpoint, br, device=device, flip=flip,
                                       normalize=normalize, rfd_form=rfd_form)
     hits = model.search(query, gallery, top_k=top_k, rfd_lambda=rfd_lambda,
@@ -65,3 +70,16 @@ def search(
     if out is not None:
         draw_ranking(query, [h.path for h in hits], matches, [h.distance for h in hits], out)
         typer.echo(f"ranking picture written to {out}")
+
+
+def _check_picture(out: Path) -> None:
+    """--out must be a writable file whose suffix names a format PIL writes (the ranking is
+    a picture): checked before the gallery is embedded, not when the picture is saved."""
+    from PIL import Image
+
+    check_writable(out, "--out")
+    Image.init()
+    suffixes = {ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.SAVE}
+    if out.suffix.lower() not in suffixes:
+        raise ReIDError(f"--out {out}: the ranking is a picture and {out.suffix or 'no suffix'}"
+                        " is no image format; name it e.g. ranking.png")

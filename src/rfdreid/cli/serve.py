@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import socket
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from rfdreid.cli.main import app
+from rfdreid.cli.main import app, finite
 from rfdreid.errors import ReIDError
 
 LOCAL_HOST = "127.0.0.1"
@@ -25,7 +27,8 @@ def serve(
     run: Annotated[Optional[Path], typer.Option(help="An `rfdreid evaluate` output folder to browse.")] = None,
     host: Annotated[str, typer.Option(help="Address to bind; anything but loopback exposes your images.")] = LOCAL_HOST,
     port: Annotated[int, typer.Option(min=0, max=65535)] = 8000,
-    max_upload_mb: Annotated[float, typer.Option(min=0.01, help="Largest query upload.")] = 8.0,
+    max_upload_mb: Annotated[float, typer.Option(
+        min=0.01, callback=finite, help="Largest query upload.")] = 8.0,
     cache_dir: Annotated[Optional[Path], typer.Option(
         help="Where gallery features are cached (default: GALLERY/.rfdreid-cache).")] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
@@ -47,14 +50,15 @@ def serve(
 
     if run is not None and (gallery or checkpoint):
         raise ReIDError("give --run FOLDER, or --checkpoint with --gallery, not both")
-    if run is not None:
-        web = create_app(run=RunBrowser(run, device), max_upload_bytes=int(max_upload_mb * 2**20))
-    elif checkpoint is not None and gallery is not None:
-        model = ReIDModel.from_checkpoint(checkpoint, br, device=device)
-        web = create_app(search=GallerySearch(model, gallery, cache_dir),
-                         max_upload_bytes=int(max_upload_mb * 2**20))
-    else:
+    if run is None and (checkpoint is None or gallery is None):
         raise ReIDError("give --checkpoint BF.pt --gallery FOLDER (and --br BR.pt), or --run FOLDER")
+    check_bindable(host, port)
+    cap = int(max_upload_mb * 2**20)
+    if checkpoint is not None and gallery is not None:
+        model = ReIDModel.from_checkpoint(checkpoint, br, device=device)
+        web = create_app(search=GallerySearch(model, gallery, cache_dir), max_upload_bytes=cap)
+    else:
+        web = create_app(run=RunBrowser(run, device), max_upload_bytes=cap)  # type: ignore[arg-type]
     if not _is_loopback(host):
         typer.echo(f"warning: serving on {host}: anyone who reaches this address sees the images",
                    err=True)
@@ -67,3 +71,27 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
+
+
+def check_bindable(host: str, port: int) -> None:
+    """Bind (host, port) once and let go; a one-line ReIDError when that fails.
+
+    Why before anything else: embedding a gallery takes minutes, and uvicorn would find a
+    port in use or an address this machine does not have only afterwards (exit 3).
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as e:
+        raise ReIDError(f"--host {host} is no address of this machine ({e}); use 127.0.0.1, "
+                        "0.0.0.0 or one of its addresses") from None
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise ReIDError(f"--port {port} on {host} is in use; choose another --port or "
+                                "stop what holds it") from None
+            raise ReIDError(f"cannot serve on {host}:{port} ({e.strerror or e}); use --host "
+                            "127.0.0.1 or an address of this machine") from None

@@ -12,6 +12,7 @@ it loads with `torch.load(weights_only=True)`; a file whose pickle would run cod
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,30 +36,59 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     atomic_write(path, lambda tmp: torch.save({"format": FORMAT, **state}, tmp))
 
 
-def load_plain(path: Path, what: str) -> Any:
-    """torch.load of plain data only; a file that asks to run code, or a torn one, is a
-    one-line ReIDError naming it (`what` says which kind of file it is)."""
+# How a torch.save file begins: a zip archive (the current format) or a pickle (protocol 2+).
+_TORCH_FILE_MAGIC = (b"PK\x03\x04", b"\x80")
+
+
+def read_plain(path: Path, what: str) -> tuple[Any, str]:
+    """(content, SHA-256 of the bytes it was loaded from) of a torch.save file of plain data.
+
+    Why one read: the file is read into memory once, hashed, and loaded from those same
+    bytes, so the digest names exactly the weights in memory even when another process
+    (a training run saving its next checkpoint) replaces the file meanwhile. A file that
+    asks to run code, a torn one or one that is no torch.save file at all is a one-line
+    ReIDError naming it (`what` says which kind of file it is).
+    """
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        data = path.read_bytes()
+    except OSError as e:
+        raise ReIDError(f"{what} {path} cannot be read ({e.strerror or e})") from None
+    if not data.startswith(_TORCH_FILE_MAGIC):
+        raise ReIDError(f"{what} {path} is not a file written by torch.save (it begins with "
+                        f"{data[:4]!r}); give a checkpoint.pt written by `rfdreid train`")
+    try:
+        content = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types for a torn, foreign or unsafe file
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         reason = ("it holds objects that would run code when loaded; refusing to load it"
                   if "weights only load failed" in first.lower()
                   else f"{type(e).__name__}: {first}")
         raise ReIDError(f"{what} {path} cannot be read ({reason})") from None
+    return content, hashlib.sha256(data).hexdigest()
 
 
-def load_checkpoint(path: str | Path) -> dict[str, Any]:
+def load_plain(path: Path, what: str) -> Any:
+    """The content of a torch.save file of plain data (see :func:`read_plain`)."""
+    return read_plain(path, what)[0]
+
+
+def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], str]:
+    """(checkpoint state, SHA-256 of the bytes it was loaded from); ReIDError when the
+    file is missing or is no rfdreid checkpoint."""
     path = Path(path)
     if not path.is_file():
         raise ReIDError(f"checkpoint {path} not found; train one with `rfdreid train`")
-    state = load_plain(path, "checkpoint")
+    state, digest = read_plain(path, "checkpoint")
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ReIDError(
             f"{path} is not an rfdreid checkpoint; to start from ImageNet weights use "
             "model.pretrained=FILE instead"
         )
-    return state
+    return state, digest
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    return read_checkpoint(path)[0]
 
 
 def non_finite_tensors(tensors: Mapping[str, torch.Tensor]) -> list[str]:
@@ -94,12 +124,9 @@ class TrainedModel:
     iteration: int
     init: str  # "random init" or where the backbone's starting weights came from
     protocol_file: Path  # the protocol trained on (see trained_protocol)
-
-    def digest(self) -> str:
-        """Identity of the weights (path, size, mtime), used as a feature-cache key."""
-        st = self.path.stat()
-        key = f"{self.path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
-        return hashlib.sha1(key.encode()).hexdigest()[:16]
+    # SHA-256 of the checkpoint bytes these weights were loaded from: the feature-cache key.
+    # Not the file's path/size/mtime, which may already describe a newer checkpoint.
+    digest: str
 
 
 _REQUIRED = {"config": dict, "num_classes": int, "model": dict, "iteration": int}
@@ -110,7 +137,7 @@ def read_trained_model(path: str | Path, expect_kind: str | None = None) -> Trai
 
     A checkpoint missing a field, or whose weights are NaN/inf, is refused in one line.
     """
-    state = load_checkpoint(path)
+    state, digest = read_checkpoint(path)
     for key, tp in _REQUIRED.items():
         if not isinstance(state.get(key), tp) or isinstance(state.get(key), bool):
             raise ReIDError(f"checkpoint {path} lacks a valid {key!r} ({tp.__name__}); "
@@ -136,6 +163,7 @@ def read_trained_model(path: str | Path, expect_kind: str | None = None) -> Trai
         iteration=int(state["iteration"]),
         init=state.get("init") or init_summary(cfg.model),  # older checkpoints: from config
         protocol_file=trained_protocol(Path(path), cfg, state.get(PROTOCOL_RELATIVE)),
+        digest=digest,
     )
 
 

@@ -21,7 +21,12 @@ from rfdreid.data.protocols import redraw_degradation
 from rfdreid.data.records import ImageRecord, Protocol, records_digest
 from rfdreid.fileio import atomic_write_text
 from rfdreid.engine.checkpoint import TrainedModel, read_trained_model
-from rfdreid.engine.extract import FeatureCache, build_inference_model, extract_features
+from rfdreid.engine.extract import (
+    FeatureCache,
+    build_inference_model,
+    extract_features,
+    files_digest,
+)
 from rfdreid.engine.gallery import Features, feature_distance
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation import RankResult, evaluate_features
@@ -69,7 +74,9 @@ class _Embedder:
     """Extracts (and caches) one checkpoint's test features for lists of records.
 
     The cache key is the records' content, not the subset's name, so the HR gallery is
-    embedded once for every MLR repeat and every protocol file that holds it.
+    embedded once for every MLR repeat and every protocol file that holds it; and it holds
+    the digest of the checkpoint bytes the weights came from, so features of a checkpoint
+    that was rewritten since are never reused.
     """
 
     def __init__(self, trained: TrainedModel, interpolation: str, ecfg: EvalConfig,
@@ -81,7 +88,8 @@ class _Embedder:
 
     def __call__(self, subset: str, records: list[ImageRecord]) -> torch.Tensor:
         d = self.trained.config.data
-        key = FeatureCache.key(self.trained.digest(), records_digest(records), self.interpolation,
+        key = FeatureCache.key(self.trained.digest, records_digest(records),
+                               files_digest(r.path for r in records), self.interpolation,
                                self.ecfg.flip, self.ecfg.normalize, d.height, d.width)
 
         def compute() -> torch.Tensor:
@@ -213,13 +221,28 @@ def evaluate_protocol(
     return out
 
 
+def _require_test_sets(protocol: Protocol, path: str | Path) -> None:
+    """A ReIDError naming the protocol file and the set when a query set or a gallery is
+    empty: otherwise it surfaces as a shape mismatch deep in the distance code."""
+    if not protocol.galleries:
+        raise ReIDError(f"protocol {path} has no gallery set; prepare it again with "
+                        "`rfdreid prepare`")
+    for mode, queries, gallery in _gallery_sets(protocol):
+        for what, records in (("query set", queries), ("gallery", gallery)):
+            if not records:
+                raise ReIDError(f"protocol {path}: the {what} of the {mode} gallery protocol "
+                                "is empty; prepare it again with `rfdreid prepare`")
+
+
 def pair_features(pair: RunPair, ecfg: EvalConfig, device: str = "cpu", progress: bool = True
                   ) -> tuple[Protocol, _PairFeatures]:
     """The protocol of one trained pair and a source of its (cached) test features, for
     tools that look inside a finished evaluation (`rfdreid serve --run`)."""
     bf = read_trained_model(pair.bf, expect_kind="B-F")
     br = read_trained_model(pair.br, expect_kind="B-R") if pair.br else None
-    protocol = Protocol.load(pair.protocol or bf.protocol_file)
+    path = pair.protocol or bf.protocol_file
+    protocol = Protocol.load(path)
+    _require_test_sets(protocol, path)
     interp = protocol.interpolation
     return protocol, _PairFeatures(_Embedder(bf, interp, ecfg, device, progress),
                                    _Embedder(br, interp, ecfg, device, progress) if br else None)
@@ -246,8 +269,6 @@ def evaluate_pair(
     """
     protocol, features = pair_features(pair, ecfg, device, progress)
     with_rfd = features.embed_r is not None
-    if not protocol.query or not protocol.galleries:
-        raise ReIDError(f"protocol for {pair.bf} has no query or gallery set")
     if ecfg.select_lambda and not with_rfd:
         raise ReIDError("--select-lambda chooses RFD's λ: give the B-R checkpoint too")
     chosen = select_lambda(protocol, features, ecfg) if ecfg.select_lambda else None

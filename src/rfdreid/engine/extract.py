@@ -1,15 +1,17 @@
 """Feature extraction in batches, with an on-disk cache keyed by weights + protocol.
 
 Why a cache: evaluating B-F, B-F+RFD and a lambda sweep, or re-running an evaluation,
-reuses the same query/gallery features; the key (checkpoint identity, protocol hash,
-records, flip, normalisation, input size) makes a stale cache impossible to hit.
+reuses the same query/gallery features; the key (SHA-256 of the checkpoint bytes the weights
+were loaded from, records, the image files' sizes and mtimes, flip, normalisation, input
+size) makes a stale cache impossible to hit.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -90,6 +92,20 @@ def read_cached_features(path: Path) -> object | None:
         print(f"note: {e}; rebuilding it", file=sys.stderr)
         return None
     return state
+
+
+def files_digest(paths: Iterable[str | Path]) -> str:
+    """Hash of every file's path, size and mtime: an image rewritten in place (same name,
+    new pixels) changes a feature-cache key. A missing file hashes as missing; reading it
+    fails later with a message naming it."""
+    h = hashlib.sha1()
+    for path in sorted(set(map(str, paths))):
+        try:
+            st = os.stat(path)
+            h.update(f"{path}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        except OSError:
+            h.update(f"{path}|missing\n".encode())
+    return h.hexdigest()
 
 
 class FeatureCache:

@@ -5,8 +5,9 @@ cache remembers, per checkpoint, the features of every file with its size and mt
 re-run embeds nothing, and after files are added or changed only those are embedded
 (removed files simply drop out).
 
-Cache file: `<cache_dir>/<key>.pt`, key = checkpoint digest + gallery folder + the test
-feature's flip / normalisation settings, holding
+Cache file: `<cache_dir>/<key>.pt`, key = SHA-256 of the checkpoint bytes the weights were
+loaded from + gallery folder + the test feature's flip / normalisation settings (the input
+size is part of the checkpoint), holding
 `{"files": [(name, size, mtime_ns), ...], "features": [N, D]}`.
 """
 
@@ -30,6 +31,7 @@ from rfdreid.models.test_embedding import TestEmbedding
 from rfdreid.evaluation.distance import (
     DEFAULT_LAMBDA,
     DEFAULT_RFD_FORM,
+    check_rfd_lambda,
     cosine_similarity,
     euclidean_distance,
     rfd_distance,
@@ -60,7 +62,9 @@ def feature_distance(
     rfd_form: str = DEFAULT_RFD_FORM,
 ) -> torch.Tensor:
     """[Q, G] distance, smaller = more alike: eq. 8 (:func:`rfd_distance`, either form) when
-    both sides carry B-R features, the Euclidean B-F distance D_f otherwise."""
+    both sides carry B-R features, the Euclidean B-F distance D_f otherwise. A NaN, inf or
+    overflowing λ is a ReIDError (it would rank arbitrarily)."""
+    check_rfd_lambda(rfd_lambda)
     d_f = euclidean_distance(query.f, gallery.f)
     if query.r is None or gallery.r is None:
         return d_f
@@ -142,7 +146,7 @@ def embed_gallery(
     decoded are left out (the returned paths omit them) instead of stopping the search.
     """
     d = trained.config.data
-    key = FeatureCache.key(trained.digest(), folder.resolve(), net.flip, net.normalize)
+    key = FeatureCache.key(trained.digest, folder.resolve(), net.flip, net.normalize)
     cache_path = cache_dir / f"{key}.pt"
     cached = _load_cache(cache_path)
     keys = [_file_key(p) for p in paths]

@@ -52,7 +52,7 @@ from rfdreid.engine.schedule import lr_at
 from rfdreid.engine.samplers import GroupedBatchSampler
 from rfdreid.engine.seeding import seed_everything
 from rfdreid.errors import ReIDError
-from rfdreid.fileio import atomic_write_text
+from rfdreid.fileio import atomic_write_text, check_writable
 from rfdreid.losses import ReIDLoss
 from rfdreid.models import build_model
 from rfdreid.models.build import init_summary, random_init_warning
@@ -151,7 +151,8 @@ class _Run:
 
 def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext,
            on_checkpoint: CheckpointHook | None) -> Path:
-    out = Path(cfg.train.out_dir)
+    out = check_writable(Path(cfg.train.out_dir), "run folder (--out, train.out_dir)",
+                         folder=True)
     if not cfg.data.protocol:
         raise ReIDError("no protocol file: pass --protocol FILE (written by `rfdreid prepare`) "
                         "or set data.protocol in the preset")

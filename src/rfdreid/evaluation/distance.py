@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import torch
 
-from rfdreid.errors import ReIDError
+from rfdreid.errors import ReIDError, finite_number
 from rfdreid.evaluation.metrics import (
     ArrayLike,
     GalleryGroups,
@@ -111,6 +111,21 @@ def check_rfd_form(form: str) -> str:
         raise ReIDError(f"unknown RFD form {form!r}; choose from {', '.join(RFD_FORMS)} "
                         "(see rfdreid.evaluation.distance)")
     return form
+
+
+# Largest |λ| of eq. 8: distances are float32 and D_r is within [-1, 2] in either form, so
+# |λ| <= float32 max / 4 keeps λ * D_r, and D_f - λ * D_r for any D_f below float32 max / 2,
+# finite. Beyond it the fused distance overflows to inf (and inf - inf = NaN), ranking
+# arbitrarily; below it a huge λ still means something: "rank by resolution first".
+MAX_LAMBDA = float(torch.finfo(torch.float32).max) / 4
+
+
+def check_rfd_lambda(lam: float, what: str = "λ") -> float:
+    """`lam`, or a ReIDError naming `what` when it is NaN, inf or beyond :data:`MAX_LAMBDA`."""
+    if abs(finite_number(lam, what)) > MAX_LAMBDA:
+        raise ReIDError(f"{what}={lam} is invalid; |λ| must be at most {MAX_LAMBDA:.3g}, "
+                        "beyond which eq. 8 overflows float32")
+    return lam
 
 
 def rfd_distance(

@@ -8,6 +8,7 @@ plain JavaScript (static/viewer.js), no build step.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
@@ -20,8 +21,13 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from rfdreid.errors import ReIDError
-from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, RFD_FORMS
+from rfdreid.errors import ReIDError, finite_number
+from rfdreid.evaluation.distance import (
+    DEFAULT_LAMBDA,
+    DEFAULT_RFD_FORM,
+    RFD_FORMS,
+    check_rfd_lambda,
+)
 from rfdreid.serve.gallery_search import GallerySearch
 from rfdreid.serve.ranking import QueryRows, rank
 from rfdreid.serve.run_browser import SORT_KEYS, RunBrowser
@@ -43,11 +49,16 @@ def _not_found() -> HTTPException:
     return HTTPException(404, "not found")
 
 
-def _float(request: Request, name: str, default: float) -> float:
+def _float(request: Request, name: str, default: float,
+           check: Callable[[float, str], float] = finite_number) -> float:
+    """Query parameter `name` as a number passing `check`; HTTP 400 saying why otherwise
+    (a NaN `k` or `lam` is the client's mistake, not a server error)."""
     try:
-        return float(request.query_params.get(name, default))
+        return check(float(request.query_params.get(name, default)), name)
     except ValueError:
         raise HTTPException(400, f"{name} must be a number") from None
+    except ReIDError as e:
+        raise HTTPException(400, str(e)) from None
 
 
 def create_app(search: GallerySearch | None = None, run: RunBrowser | None = None,
@@ -78,7 +89,7 @@ def create_app(search: GallerySearch | None = None, run: RunBrowser | None = Non
     def ranking(request: Request) -> Response:
         query_id = request.query_params.get("query", "")
         query, gallery, exclude = resolve(query_id)
-        lam_now = _float(request, "lam", lam)
+        lam_now = _float(request, "lam", lam, check_rfd_lambda)
         form_now = request.query_params.get("form", form)
         if form_now not in RFD_FORMS:
             raise HTTPException(400, f"form must be one of {', '.join(RFD_FORMS)}")
