@@ -92,6 +92,7 @@ class TrainedModel:
     model_state: dict[str, torch.Tensor]
     iteration: int
     init: str  # "random init" or where the backbone's starting weights came from
+    precision: dict[str, Any]  # {"value": "bf16", "auto": True, "reason": ...} (trainer)
 
     def digest(self) -> str:
         """Identity of the weights (path, size, mtime), used as a feature-cache key."""
@@ -133,4 +134,5 @@ def read_trained_model(path: str | Path, expect_kind: str | None = None) -> Trai
         model_state=state["model"],
         iteration=int(state["iteration"]),
         init=state.get("init") or init_summary(cfg.model),  # older checkpoints: from config
+        precision=state.get("precision") or {"value": cfg.train.precision, "auto": False},
     )
