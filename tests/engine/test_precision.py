@@ -7,11 +7,6 @@ a layout that is never applied, fails these tests.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 from torch import nn
@@ -22,6 +17,7 @@ from rfdreid.engine.checkpoint import load_checkpoint
 from rfdreid.errors import ReIDError
 from rfdreid.hardware import Bf16Support, CpuCapability, bf16_support, capped_level
 
+from oracles import ONEDNN_CAP_LEVELS, cpu_level, run_python
 from tiny import TINY_OVERRIDES
 
 
@@ -138,46 +134,35 @@ def test_resumed_auto_run_keeps_the_precision_its_checkpoint_chose(tiny_protocol
     """Started where bf16 is native, resumed on a machine without it: still bf16."""
     out = tmp_path / "run"
     monkeypatch.setattr(precision, "bf16_support", lambda device: NATIVE)
-    dtypes, _, state = _train_and_spy(tiny_protocol, out, monkeypatch, "train.iterations=2")
+    dtypes, _, state = _train_and_spy(tiny_protocol, out, monkeypatch, "train.iterations=2",
+                                      "train.precision=auto")
     assert set(dtypes) == {torch.bfloat16} and state["config"]["train"]["precision"] == "auto"
     assert state["precision"] == {"value": "bf16", "auto": True,
                                   "reason": "this CPU (AMX) runs bf16 natively"}
     assert "precision auto -> bf16: this CPU (AMX) runs bf16 natively" in capsys.readouterr().err
 
     monkeypatch.setattr(precision, "bf16_support", lambda device: EMULATED)
-    dtypes, _, state = _train_and_spy(tiny_protocol, out, monkeypatch, resume=True)
+    dtypes, _, state = _train_and_spy(tiny_protocol, out, monkeypatch, "train.precision=auto",
+                                      resume=True)
     assert state["iteration"] == 4 and dtypes and set(dtypes) == {torch.bfloat16}
     assert state["precision"]["value"] == "bf16" and state["precision"]["auto"] is True
     err = capsys.readouterr().err
     assert err.count("warning: resuming in bf16") == 1 and "auto would choose fp32" in err
 
 
-def _cpu_flags() -> set[str]:
-    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    return {f for line in text.splitlines() if line.startswith("flags") for f in line.split()}
-
-
 PROBE = ("import torch; from rfdreid.engine.precision import resolve_precision; "
          "print(resolve_precision('auto', torch.device('cpu')).line())")
 
 
-@pytest.mark.parametrize("cap, cap_level", [(None, 4), ("AVX2", 1), ("AVX512_CORE", 2),
-                                            ("AVX512_CORE_BF16", 3)])
-def test_auto_follows_the_cpu_flags_and_the_onednn_cap(cap: str | None, cap_level: int):
+@pytest.mark.parametrize("cap", [None, *ONEDNN_CAP_LEVELS])
+def test_auto_follows_the_cpu_flags_and_the_onednn_cap(cap: str | None):
     """Oracle: the kernel's CPU flags, and the cap's place in oneDNN's ISA order (bf16 needs
     AVX512_CORE_BF16 or above); the decision runs in a fresh process under the variable."""
-    flags = _cpu_flags()
-    hardware = next((lvl for lvl, flag in ((4, "amx_tile"), (3, "avx512_bf16"), (2, "avx512f"),
-                                           (1, "avx2")) if flag in flags), 0)
-    env = {k: v for k, v in os.environ.items() if k not in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")}
-    env["PYTHONPATH"] = str(Path(precision.__file__).parents[2])
-    if cap:
-        env["ONEDNN_MAX_CPU_ISA"] = cap
-    line = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
-                          text=True, timeout=120, check=True).stdout
-    native = min(hardware, cap_level) >= 3
-    assert line.startswith(f"precision auto -> {'bf16' if native else 'fp32'}: this CPU (")
-    assert (f"by ONEDNN_MAX_CPU_ISA={cap}" in line) == (cap_level < hardware)
+    hardware, allowed = cpu_level(), ONEDNN_CAP_LEVELS.get(cap or "", 4)
+    line = run_python(PROBE, cap)
+    assert line.startswith(f"precision auto -> {'bf16' if min(hardware, allowed) >= 3 else 'fp32'}"
+                           ": this CPU (")
+    assert (f"by ONEDNN_MAX_CPU_ISA={cap}" in line) == (allowed < hardware)
 
 
 def test_the_cap_lowers_the_level_only_below_the_hardware():
