@@ -54,7 +54,8 @@ def cpu_level() -> int:
 def run_python(code: str, cap: str | None) -> str:
     """stdout of `code` in a fresh interpreter whose environment sets ONEDNN_MAX_CPU_ISA=cap
     (or clears it): oneDNN and rfdreid read it at start."""
-    env = {k: v for k, v in os.environ.items() if k not in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")}
     env["PYTHONPATH"] = str(SRC)
     if cap:
         env["ONEDNN_MAX_CPU_ISA"] = cap

@@ -166,7 +166,8 @@ def test_auto_follows_the_cpu_flags_and_the_onednn_cap(cap: str | None):
 
 
 def test_the_cap_lowers_the_level_only_below_the_hardware():
-    assert capped_level("AMX", {"ONEDNN_MAX_CPU_ISA": "avx2"}) == ("AVX2", "ONEDNN_MAX_CPU_ISA=AVX2")
+    assert capped_level("AMX", {"ONEDNN_MAX_CPU_ISA": "avx2"}) == (
+        "AVX2", "ONEDNN_MAX_CPU_ISA=AVX2")
     assert capped_level("AMX", {"DNNL_MAX_CPU_ISA": "AVX512_CORE_BF16"}) == (
         "AVX512-BF16", "DNNL_MAX_CPU_ISA=AVX512_CORE_BF16")
     assert capped_level("AVX2", {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_AMX"}) == ("AVX2", None)
