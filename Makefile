@@ -27,10 +27,21 @@ browser:
 demo: install
 	$(VENV)/bin/rfdreid demo
 
+# The kernels an AVX2-only CPU (AMD Zen 3, most laptops) runs, emulated here: MKL's matmul,
+# oneDNN (bf16 emulated, so precision `auto` says fp32), torch's own kernels and numpy's.
+AVX2_ENV := MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 \
+	NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR"
+# test_precision's decision tests only: its training tests run emulated bf16 (~13x slower).
+AVX2_TESTS := tests/evaluation tests/data/test_protocols.py tests/data/test_real_protocol.py \
+	$(addprefix tests/engine/test_precision.py::test_,auto_picks_bf16_only_where_it_is_native \
+	auto_follows_the_cpu_flags_and_the_onednn_cap the_cap_lowers_the_level_only_below_the_hardware)
+
 # Two pytest-xdist workers of one torch thread each; tests sharing a module fixture stay
-# on one worker (--dist loadscope).
+# on one worker (--dist loadscope). Then the results that must not depend on the CPU
+# (ranking, protocol files, the precision decision) once more under AVX2_ENV.
 test: install browser
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadscope
+	$(AVX2_ENV) OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadscope $(AVX2_TESTS)
 	$(MAKE) --no-print-directory wheel-check
 
 # Mutation score of the core modules (not in CI: one to two hours on one core). mutmut 3

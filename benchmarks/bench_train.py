@@ -38,7 +38,7 @@ from rfdreid.data.records import ImageRecord, Protocol
 from rfdreid.engine import trainer
 from rfdreid.engine.checkpoint import read_trained_model
 from rfdreid.engine.extract import build_inference_model, extract_features
-from rfdreid.engine.precision import autocast, memory_format
+from rfdreid.engine.precision import autocast, memory_format, resolve_precision
 from rfdreid.evaluation import evaluate_features
 from rfdreid.losses import ReIDLoss
 from rfdreid.models import build_model
@@ -94,6 +94,7 @@ def throughput(presets: list[str], seconds: float, device: torch.device = CPU) -
         print(f"\n{name}: {cfg.model.backbone} x{cfg.model.width_mult:g} "
               f"{cfg.data.height}x{cfg.data.width}, batch {cfg.train.num_ids * cfg.train.num_instances}, "
               f"{gflop_img:.2f} GFLOP per training image, on {device}")
+        preset_precision = resolve_precision(cfg.train.precision, device).precision
         before = None
         for label, prec, cl, fused, autotune in VARIANTS:
             if not autotune and device.type != "cuda":
@@ -104,7 +105,7 @@ def throughput(presets: list[str], seconds: float, device: torch.device = CPU) -
             dtype = torch.bfloat16 if prec == "bf16" else torch.float32
             share = 100 * ips * gflop_img / roof[dtype]
             mine = "*" if fused and autotune and \
-                (prec, cl) == (cfg.train.precision, cfg.train.channels_last) else " "
+                (prec, cl) == (preset_precision, cfg.train.channels_last) else " "
             memory = f"  peak {peak / 2**30:5.2f} GiB" if device.type == "cuda" else ""
             print(f" {mine} {label:36s} {ips:7.1f} img/s  {ips / before:4.2f}x  "
                   f"{ips * gflop_img:7.1f} GFLOP/s = {share:5.1f}% of the {prec} conv peak"

@@ -46,6 +46,12 @@ def test_preset_resolves_to_the_flat_file_it_replaces(preset):
     assert load_config(preset).to_dict() == FLAT_PRESETS[preset]
 
 
+def test_paper_presets_train_in_fp32_and_the_others_pick_their_precision():
+    """bf16 is ~13x slower on AVX2 CPUs: no shipped preset may ask for it outright."""
+    for name in shipped_descriptions():
+        assert load_config(name).train.precision == ("fp32" if name.startswith("paper_") else "auto")
+
+
 def test_every_shipped_preset_loads_and_has_a_description():
     descriptions = shipped_descriptions()
     assert set(FLAT_PRESETS) <= set(descriptions)

@@ -17,12 +17,16 @@ from typing import Any
 
 import yaml
 
-from rfdreid.engine.precision import PRECISIONS
-from rfdreid.engine.schedule import SCHEDULES
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, MAX_LAMBDA, RFD_FORMS
 from rfdreid.fileio import atomic_write_text
 from rfdreid.presets import preset_chain
+
+# The value sets of train.precision and train.lr_schedule live here, not in the engine
+# modules that act on them (engine/precision.py, engine/schedule.py), so that reading a
+# config never imports the engine.
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # auto: bf16 where it runs natively, else fp32
+SCHEDULES = ("step", "cosine")
 
 
 @dataclass
@@ -70,7 +74,7 @@ class TrainConfig:
     per_resolution: int = 16  # images per resolution class per batch (B-R)
     margin: float = 0.3
     label_smoothing: float = 0.0
-    precision: str = "fp32"  # "bf16" (CPU/GPU) or "fp16" (GPU) autocast: engine/precision.py
+    precision: str = "auto"  # "auto", "fp32", "bf16" (CPU/GPU) or "fp16" (GPU): engine/precision.py
     channels_last: bool = True  # NHWC activations: faster convolutions on CPU and GPU
     seed: int = 0
     checkpoint_every: int = 500

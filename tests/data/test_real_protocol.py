@@ -60,6 +60,21 @@ def test_real_caviar_files_are_byte_identical_to_before(caviar_root: Path) -> No
         assert h.hexdigest() == golden
 
 
+@pytest.mark.parametrize("dataset", ["caviar", "market1501"])
+def test_a_dataset_reached_through_a_symlink_gives_byte_identical_files(
+    dataset: str, fake_caviar: Callable, fake_market: Path, tmp_path: Path
+) -> None:
+    """Like ../shared reached through a link: the files must not record how it was reached."""
+    root = fake_caviar(two_cam=12, one_cam=2) if dataset == "caviar" else fake_market
+    link = tmp_path / "link"
+    link.symlink_to(root, target_is_directory=True)
+    direct, linked = (build_protocols(dataset, r, seed=1) for r in (root, link))
+    assert list(direct) == list(linked)
+    for name, protocol in direct.items():
+        assert protocol.meta["root"] == str(root.resolve())
+        assert json.dumps(linked[name].to_dict()) == json.dumps(protocol.to_dict())
+
+
 def test_caviar_as_a_manifest_takes_the_general_path_to_the_same_splits(
     fake_caviar: Callable, tmp_path: Path
 ) -> None:

@@ -83,6 +83,8 @@ def test_tables_for_both_galleries_and_cache(trained_pair, tmp_path, monkeypatch
     assert "| B-F+RFD filter (λ=0.1) |" in md
     results = json.loads((tmp_path / "eval" / "results.json").read_text())
     assert results["init"] == [{"B-F": "random init", "B-R": "random init"}]
+    fp32 = {"value": "fp32", "auto": False, "reason": "train.precision=fp32"}  # TINY_OVERRIDES
+    assert results["precision"] == [{"B-F": fp32, "B-R": fp32}]
 
     def no_extraction(*a, **k):
         raise AssertionError("features should come from the cache")

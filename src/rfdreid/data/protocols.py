@@ -36,6 +36,13 @@ RES_CLASSES = 5  # pixel-count pseudo-label bins of the paper (section 3.5)
 SPLITS = 10  # random identity splits of the paper (section 4.3)
 
 
+
+def _stored_root(raw: RawDataset) -> str:
+    """The dataset root as a protocol file records it: resolved like the image paths the
+    readers store, so one dataset gives byte-identical files however its folder was
+    reached (directly or through a symlink)."""
+    return str(raw.root.resolve())
+
 def _check_modes(gallery_modes: Sequence[str], allowed: Sequence[str] = GALLERY_MODES) -> None:
     bad = [m for m in gallery_modes if m not in allowed]
     if bad or not gallery_modes:
@@ -146,7 +153,7 @@ def build_mlr_protocol(
         train=list(kept) + _with_factors(kept, LR_FACTORS, streams["train"]),
         query=query,
         galleries=galleries,
-        meta={"protocol": "mlr", "root": str(raw.root), "factors": list(FACTORS)},
+        meta={"protocol": "mlr", "root": _stored_root(raw), "factors": list(FACTORS)},
     )
     if held:
         val_streams = {name: np.random.default_rng([seed, 11, i])
@@ -333,7 +340,7 @@ def build_real_protocol(
     _check_modes(gallery_modes, allowed)
     resampling(interpolation)
     key = [seed] if split is None else [seed, split]
-    meta: dict[str, object] = {"protocol": name, "root": str(raw.root)}
+    meta: dict[str, object] = {"protocol": name, "root": _stored_root(raw)}
     if drawn:
         if split is None:
             raise ReIDError(f"{raw.name} has no query/gallery split: choose a --split")

@@ -127,6 +127,7 @@ class TrainedModel:
     # SHA-256 of the checkpoint bytes these weights were loaded from: the feature-cache key.
     # Not the file's path/size/mtime, which may already describe a newer checkpoint.
     digest: str
+    precision: dict[str, Any]  # {"value": "bf16", "auto": True, "reason": ...} (trainer)
 
 
 _REQUIRED = {"config": dict, "num_classes": int, "model": dict, "iteration": int}
@@ -164,6 +165,7 @@ def read_trained_model(path: str | Path, expect_kind: str | None = None) -> Trai
         init=state.get("init") or init_summary(cfg.model),  # older checkpoints: from config
         protocol_file=trained_protocol(Path(path), cfg, state.get(PROTOCOL_RELATIVE)),
         digest=digest,
+        precision=state.get("precision") or {"value": cfg.train.precision, "auto": False},
     )
 
 

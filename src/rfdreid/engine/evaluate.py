@@ -12,6 +12,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -45,10 +46,12 @@ class RunPair:
     protocol: Path | None = None  # default: the protocol the B-F was trained on
 
 
-def model_inits(pair: RunPair) -> dict[str, str]:
-    """How each model of a pair started ("random init" or its weights' source), for results."""
-    return {kind: read_trained_model(path).init
-            for kind, path in (("B-F", pair.bf), ("B-R", pair.br)) if path}
+def model_provenance(pair: RunPair) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """How each model of a pair started ("random init" or its weights' source) and the
+    precision it trained in (`auto`'s choice differs by machine), for results.json."""
+    models = {kind: read_trained_model(path)
+              for kind, path in (("B-F", pair.bf), ("B-R", pair.br)) if path}
+    return {k: m.init for k, m in models.items()}, {k: m.precision for k, m in models.items()}
 
 
 def discover_runs(root: Path) -> list[RunPair]:
@@ -367,8 +370,9 @@ def evaluate_runs(
     if out_dir is not None:
         per_split_json = [{mode: {label: r.to_dict() for label, r in res.items()}
                            for mode, res in s.items()} for s in per_split]
+        inits, precisions = zip(*(model_provenance(p) for p in pairs))
         payload = {"splits": [str(p.bf) for p in pairs], "repeats": ecfg.repeats,
-                   "init": [model_inits(p) for p in pairs],
+                   "init": list(inits), "precision": list(precisions),
                    "pairs": [{k: v and str(v) for k, v in dataclasses.asdict(p).items()}
                              for p in pairs],
                    "settings": settings or {"eval": dataclasses.asdict(ecfg)},

@@ -10,12 +10,8 @@ rest of the schedule from the new values.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # config imports SCHEDULES from here
-    from rfdreid.config import TrainConfig
-
-SCHEDULES = ("step", "cosine")
+from rfdreid.config import TrainConfig
 
 
 def lr_at(t: TrainConfig, step: int, total: int) -> float:

@@ -41,11 +41,12 @@ from rfdreid.engine.checkpoint import (
 )
 from rfdreid.engine.distributed import DistContext, cleanup_distributed, init_distributed
 from rfdreid.engine.precision import (
+    PrecisionChoice,
     autocast,
     autotune_convolutions,
-    check_precision,
     grad_scaler,
     memory_format,
+    resolve_precision,
 )
 from rfdreid.engine.runlock import run_lock
 from rfdreid.engine.schedule import lr_at
@@ -103,7 +104,7 @@ def num_classes_for(cfg: ExperimentConfig, protocol: Protocol) -> int:
 def _train_step(run: _Run, net: nn.Module, loss_fn: ReIDLoss, images: torch.Tensor,
                 targets: torch.Tensor) -> dict[str, float]:
     """One forward (under the run's autocast), backward and Adam step."""
-    with autocast(run.cfg.train.precision, images.device):
+    with autocast(run.precision.precision, images.device):
         loss, terms = loss_fn(net(images), targets)
     run.optimizer.zero_grad(set_to_none=True)
     if run.scaler is None:
@@ -144,6 +145,7 @@ class _Run:
     model: nn.Module
     optimizer: torch.optim.Optimizer
     ckpt_path: Path
+    precision: PrecisionChoice  # `auto` resolved; a resumed run keeps its checkpoint's
     scaler: torch.amp.GradScaler | None = None  # fp16 on CUDA only
     start: int = 0
     changes: tuple[str, ...] = ()  # config changes applied on resume, recorded in the file
@@ -175,8 +177,11 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
             resume_run(run)
         if run.start >= run.total:  # finished: leave the file (and caches keyed on it) alone
             return ckpt_path
-        if ctx.is_main and (warning := random_init_warning(cfg.model)):
-            print(f"warning: {warning}", file=sys.stderr, flush=True)
+        if ctx.is_main:
+            print(run.precision.line(), file=sys.stderr, flush=True)
+            for warning in (run.precision.warning, random_init_warning(cfg.model)):
+                if warning:
+                    print(f"warning: {warning}", file=sys.stderr, flush=True)
         return train_loop(run, progress, ctx, on_checkpoint)
 
 
@@ -200,7 +205,7 @@ def param_groups(model: nn.Module, head_lr_mult: float) -> list[dict[str, Any]]:
 def build_run(cfg: ExperimentConfig, protocol: Protocol, ckpt_path: Path,
               ctx: DistContext) -> _Run:
     """A fresh network in the configured memory format and Adam, seeded."""
-    check_precision(cfg.train.precision, ctx.device)
+    precision = resolve_precision(cfg.train.precision, ctx.device)
     autotune_convolutions(ctx.device)
     total = schedule_length(cfg, protocol)
     if cfg.train.warmup_iters >= total:
@@ -217,8 +222,8 @@ def build_run(cfg: ExperimentConfig, protocol: Protocol, ckpt_path: Path,
         weight_decay=cfg.train.weight_decay,
         fused=True,  # one kernel over all parameters: ~7 % of a CPU step is Adam otherwise
     )
-    return _Run(cfg, protocol, total, num_classes, model, optimizer, ckpt_path,
-                scaler=grad_scaler(cfg.train.precision, ctx.device))
+    return _Run(cfg, protocol, total, num_classes, model, optimizer, ckpt_path, precision,
+                scaler=grad_scaler(precision.precision, ctx.device))
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -264,6 +269,7 @@ def resume_run(run: _Run) -> None:
             f"{', '.join(sorted(RESUMABLE_KEYS))} may change on resume; start a new "
             "train.out_dir instead"
         )
+    run.precision = kept_precision(run.precision, state.get("precision"), path)
     load_weights(run.model, state["model"], path)
     run.optimizer.load_state_dict(state["optimizer"])
     if run.scaler is not None and state.get("scaler"):
@@ -279,6 +285,20 @@ def resume_run(run: _Run) -> None:
         print(f"resume: applying {change}", file=sys.stderr)
 
 
+def kept_precision(here: PrecisionChoice, stored: Any, path: Path) -> PrecisionChoice:
+    """The precision a resumed `auto` run keeps: the one its checkpoint chose, on whichever
+    machine that was (switching mid-run would make it another experiment); a warning says
+    when this machine would have chosen otherwise. Explicit precisions are already equal
+    (a changed train.precision is refused on resume)."""
+    if not (here.auto and isinstance(stored, dict) and stored.get("auto")):
+        return here
+    value = str(stored["value"])
+    warning = None if value == here.precision else (
+        f"resuming in {value} as {path} chose it; here auto would choose {here.precision} "
+        f"({here.reason})")
+    return PrecisionChoice(value, True, f"kept from {path} ({stored.get('reason')})", warning)
+
+
 def _save(run: _Run, iteration: int) -> None:
     """Write the checkpoint; weights that went NaN/inf are never saved over a good one."""
     bad = non_finite_tensors(run.model.state_dict())
@@ -288,6 +308,7 @@ def _save(run: _Run, iteration: int) -> None:
         "config": run.cfg.to_dict(),
         "num_classes": run.num_classes,
         "init": init_summary(run.cfg.model, run.model.pretrained_report),
+        "precision": run.precision.to_dict(),
         "iteration": iteration,
         "protocol": run.protocol.train_fingerprint(),
         # Where the protocol is seen from the checkpoint: found again after the run and

@@ -22,12 +22,18 @@
   Chunks are wide (up to 256 queries, a few hundred MiB of rows), so the matrix products
   read the gallery few times and run near the matmul rate; they go one gallery block at a
   time, so the element-wise work (norms, clamp, sqrt, the fusion) stays in cache.
+
+Identical gallery rows get bit-identical distances (:func:`duplicate_rows`): a matrix product
+may round one row differently from its copy depending on where the row falls in a block
+(the AVX2 kernels do), and rankers break exact ties by gallery order, so without this the
+metrics of a gallery with duplicate images would depend on the CPU and the block sizes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 from rfdreid.errors import ReIDError, finite_number
@@ -49,6 +55,7 @@ DEFAULT_RFD_FORM = "filter"  # chosen on CAVIAR's 10 splits and MLR-Market: docs
 _CHUNK_BYTES = 512 * 2**20
 _MAX_CHUNK = 256
 _BLOCK_ELEMENTS = 2**18
+_HASH_ROWS = 1024  # rows hashed at a time by duplicate_rows (their uint64 products ~ 20 MiB)
 
 
 def _as_features(x: ArrayLike, name: str) -> torch.Tensor:
@@ -57,6 +64,46 @@ def _as_features(x: ArrayLike, name: str) -> torch.Tensor:
     if t.ndim != 2:
         raise ReIDError(f"{name} must be a [N, D] feature matrix, got shape {tuple(t.shape)}")
     return t.detach().to("cpu", torch.float32)
+
+
+def duplicate_rows(*features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows that repeat an earlier row bit for bit in every matrix of `features`, and the
+    index of that earlier (first) row; both empty when every row is distinct.
+
+    Args:
+        features: [N, D_i] float32 CPU tensors describing the same N items.
+
+    Exact and cheap: a row's hash is a sum of its float bits times random odd weights in
+    wrapping uint64 arithmetic, which no kernel reorders into another value; rows sharing a
+    hash are then compared bit for bit, so a collision costs a comparison, never a
+    wrong answer. All hashes distinct (no duplicates) costs one pass over the features.
+    """
+    bits = [f.contiguous().numpy().view(np.uint32) for f in features]
+    n = len(bits[0])
+    rng = np.random.default_rng(0)
+    weights = [rng.integers(0, 2**63, size=b.shape[1], dtype=np.uint64) * 2 + 1 for b in bits]
+    hashes = np.zeros(n, np.uint64)
+    for s in range(0, n, _HASH_ROWS):
+        for b, w in zip(bits, weights):
+            hashes[s:s + _HASH_ROWS] += (b[s:s + _HASH_ROWS] * w).sum(1, dtype=np.uint64)
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    none = torch.empty(0, dtype=torch.long)
+    if len(first) == n:
+        return none, none
+    earlier = first[inverse.reshape(-1)]
+    candidates = np.flatnonzero(earlier != np.arange(n))
+    same = np.ones(len(candidates), dtype=bool)
+    for b in bits:
+        same &= (b[candidates] == b[earlier[candidates]]).all(1)
+    return torch.from_numpy(candidates[same]), torch.from_numpy(earlier[candidates[same]])
+
+
+def _copy_duplicates(d: torch.Tensor, dups: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """Give duplicate gallery columns of `d` [Q, G] the value of their first occurrence."""
+    repeats, firsts = dups
+    if len(repeats):
+        d[:, repeats] = d[:, firsts]
+    return d
 
 
 def _squared_norms(x: torch.Tensor) -> torch.Tensor:
@@ -79,11 +126,13 @@ def euclidean_distance(qf: ArrayLike, gf: ArrayLike) -> torch.Tensor:
     Returns:
         [Q, G] float32 tensor. Computed as ||q||^2 + ||g||^2 - 2 q.g (one matmul), clamped
         at 0 before the square root, so it is never negative or NaN; identical rows give 0
-        up to float32 rounding of the expansion.
+        up to float32 rounding of the expansion. Identical gallery rows get identical
+        columns (module doc).
     """
     q, g = _as_features(qf, "qf"), _as_features(gf, "gf")
     _check_dims(q, g, "qf", "gf")
-    return _euclidean(q, _squared_norms(q), g, _squared_norms(g))
+    return _copy_duplicates(_euclidean(q, _squared_norms(q), g, _squared_norms(g)),
+                            duplicate_rows(g))
 
 
 def l2_normalise(x: torch.Tensor) -> torch.Tensor:
@@ -99,10 +148,11 @@ def cosine_similarity(qf: ArrayLike, gf: ArrayLike) -> torch.Tensor:
 
     Returns:
         [Q, G] float32 similarity in [-1, 1] (larger = more alike; a zero row gives 0).
+        Identical gallery rows get identical columns (module doc).
     """
     q, g = _as_features(qf, "qr"), _as_features(gf, "gr")
     _check_dims(q, g, "qr", "gr")
-    return l2_normalise(q) @ l2_normalise(g).T
+    return _copy_duplicates(l2_normalise(q) @ l2_normalise(g).T, duplicate_rows(g))
 
 
 def check_rfd_form(form: str) -> str:
@@ -175,6 +225,8 @@ def evaluate_features(
     D_r = cosine(qr, gr) once (when given), fused as ``D_f - lam * D_r`` into one [chunk, G]
     row buffer per lambda; the full rows are then ranked (see
     :mod:`rfdreid.evaluation.metrics`). Working memory is those buffers, independent of Q.
+    Gallery images with identical features get identical distances (module doc), so the
+    result does not depend on the CPU, chunk_size or block_size.
 
     Args:
         qf: [Q, D] query features. gf: [G, D] gallery features (tensor or array).
@@ -226,6 +278,9 @@ def evaluate_features(
         raise ReIDError(f"block_size must be >= 1, got {block_size}")
 
     groups = GalleryGroups.build(gp, gc)
+    # D_f ties rows with equal identity features; a fused distance, rows equal in both.
+    same_f = duplicate_rows(g)
+    same_both = same_f if g_res is None or not len(same_f[0]) else duplicate_rows(g, g_res)
     g_sq = _squared_norms(g)
     accs = {lam: RankAccumulator(max_rank) for lam in lambdas}
     # One row buffer per lambda, reused by every chunk (fresh pages cost a fault each).
@@ -243,5 +298,6 @@ def evaluate_features(
                 if lam != 0.0:
                     rfd_distance(d_f, cos_r, lam, form, out=out[:, bl])
         for lam, out in rows.items():
+            _copy_duplicates(out, same_f if lam == 0.0 else same_both)
             accs[lam].add(*query_rank_stats(out.numpy(), qp[sl], qc[sl], groups))
     return {lam: acc.result() for lam, acc in accs.items()}
