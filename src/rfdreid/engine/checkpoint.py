@@ -52,7 +52,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ReIDError(f"checkpoint {path} not found; train one with `rfdreid train`")
     state = load_plain(path, "checkpoint")
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    if not is_checkpoint(state):
         raise ReIDError(
             f"{path} is not an rfdreid checkpoint; to start from ImageNet weights use "
             "model.pretrained=FILE instead"
@@ -108,7 +108,17 @@ def read_trained_model(path: str | Path, expect_kind: str | None = None) -> Trai
 
     A checkpoint missing a field, or whose weights are NaN/inf, is refused in one line.
     """
-    state = load_checkpoint(path)
+    return trained_model_from_state(load_checkpoint(path), path, expect_kind)
+
+
+def is_checkpoint(state: Any) -> bool:
+    """Whether an already loaded file is an rfdreid checkpoint (not, e.g., ImageNet weights)."""
+    return isinstance(state, dict) and state.get("format") == FORMAT
+
+
+def trained_model_from_state(state: dict[str, Any], path: str | Path,
+                             expect_kind: str | None = None) -> TrainedModel:
+    """:func:`read_trained_model` on a checkpoint already loaded from `path`."""
     for key, tp in _REQUIRED.items():
         if not isinstance(state.get(key), tp) or isinstance(state.get(key), bool):
             raise ReIDError(f"checkpoint {path} lacks a valid {key!r} ({tp.__name__}); "
