@@ -47,9 +47,10 @@ import torch
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation.distance import (
     DEFAULT_RFD_FORM,
+    _euclidean,
+    _squared_norms,
     check_rfd_form,
-    cosine_similarity,
-    euclidean_distance,
+    l2_normalise,
     rfd_distance,
 )
 from rfdreid.evaluation.metrics import ArrayLike
@@ -110,13 +111,19 @@ def neighbour_table(dist: torch.Tensor, k: int) -> torch.Tensor:
 def smallest_stable(rows: torch.Tensor, m: int) -> torch.Tensor:
     """[R, m] int64: per row the column indices of its m smallest values in ascending order,
     ties to the lower index: ``argsort(rows, stable=True)[:, :m]`` without sorting whole
-    rows (topk finds the m-th value; equal values at that boundary are taken by index)."""
-    threshold = rows.topk(m, dim=1, largest=False).values[:, -1:]
-    below = rows < threshold
-    room = m - below.sum(dim=1, keepdim=True)
-    at = rows == threshold
-    chosen = below | (at & (at.cumsum(dim=1) <= room))
-    cols = chosen.nonzero()[:, 1].view(-1, m)                 # ascending index per row
+    rows. topk finds them; in the rare rows where values equal to the m-th one lie beyond
+    it, those equal values are taken by index instead of topk's arbitrary choice."""
+    top = rows.topk(m, dim=1, largest=False)
+    threshold = top.values[:, -1:]
+    cols = top.indices.sort(dim=1).values                       # ascending index per row
+    tied = (rows == threshold).sum(dim=1) > (top.values == threshold).sum(dim=1)
+    if bool(tied.any()):
+        which = tied.nonzero()[:, 0]
+        sub, edge = rows[which], threshold[which]
+        below, at = sub < edge, sub == edge
+        room = m - below.sum(dim=1, keepdim=True)
+        chosen = below | (at & (at.cumsum(dim=1) <= room))
+        cols[which] = chosen.nonzero()[:, 1].view(-1, m)
     order = torch.argsort(rows.gather(1, cols), dim=1, stable=True)
     return cols.gather(1, order)
 
@@ -145,19 +152,19 @@ def expanded_reciprocal_sets(table: torch.Tensor, k1: int) -> tuple[np.ndarray, 
     small = reciprocal_mask(table, half)       # [N, half + 1]
     nb, nb_half = table[:, :k1 + 1], table[:, :half + 1]
     indptr, indices = [np.zeros(1, np.int64)], []
-    step = _rows_per_block(max(n, (k1 + 1) ** 2 * (half + 1)))
+    step = _rows_per_block(max(2 * n, (k1 + 1) * (half + 1) * 12))
     for s in range(0, n, step):
         rows = slice(s, min(s + step, n))
         r_p, in_r_p = nb[rows], full[rows]                       # R(p, k1): [c, k1 + 1]
+        c_idx = torch.arange(r_p.shape[0])
+        in_r = torch.zeros(r_p.shape[0], n, dtype=torch.bool)    # R(p, k1) as a row mask
+        in_r[c_idx[:, None].expand_as(r_p)[in_r_p], r_p[in_r_p]] = True
         cand_members = nb_half[r_p]                              # [c, k1 + 1, half + 1]
         cand_valid = small[r_p]                                  # members of R(q, half)
-        inside = ((cand_members[..., None] == r_p[:, None, None, :])
-                  & in_r_p[:, None, None, :]).any(dim=3)         # member also in R(p, k1)
+        inside = in_r.gather(1, cand_members.flatten(1)).view_as(cand_members)
         overlap = (inside & cand_valid).sum(dim=2)
         accepted = in_r_p & (3 * overlap >= 2 * cand_valid.sum(dim=2))
-        member = torch.zeros(r_p.shape[0], n, dtype=torch.bool)
-        c_idx = torch.arange(r_p.shape[0])
-        member[c_idx[:, None].expand_as(r_p)[in_r_p], r_p[in_r_p]] = True
+        member = in_r
         add = accepted[..., None] & cand_valid
         member[c_idx[:, None, None].expand_as(cand_members)[add], cand_members[add]] = True
         row_id, col = member.nonzero(as_tuple=True)              # row-major: sorted per row
@@ -271,15 +278,17 @@ def pooled_distance(f: torch.Tensor, r: torch.Tensor | None, rfd_lambda: float,
     block of temporaries exists. The diagonal's D_f is set to its exact value, 0."""
     n = f.shape[0]
     out = torch.empty(n, n)
+    f_sq = _squared_norms(f)
+    r_unit = l2_normalise(r) if r is not None else None
     step = _rows_per_block(n * 4 * 3)
     for s in range(0, n, step):
         rows = slice(s, min(s + step, n))
-        d_f = euclidean_distance(f[rows], f)
+        d_f = _euclidean(f[rows], f_sq[rows], f, f_sq)
         d_f[torch.arange(d_f.shape[0]), torch.arange(s, rows.stop)] = 0.0
-        if r is None:
+        if r_unit is None:
             out[rows] = d_f
         else:
-            rfd_distance(d_f, cosine_similarity(r[rows], r), rfd_lambda, form, out=out[rows])
+            rfd_distance(d_f, r_unit[rows] @ r_unit.T, rfd_lambda, form, out=out[rows])
     return out
 
 
