@@ -134,3 +134,14 @@ def test_config_defaults_are_section_4_1():
     """Kills: TrainConfig.margin default 0; num_instances default 3."""
     flat = _flat(load_config(None))
     assert {key: flat[key] for key in SECTION_4_1} == SECTION_4_1
+
+
+@pytest.mark.parametrize("override, rule", [
+    ("eval.rerank_k1=0", "eval.rerank_k1=0 is invalid; it must be >= 1"),
+    ("eval.rerank_k2=0", "eval.rerank_k2=0 is invalid; it must be >= 1"),
+    ("eval.rerank_lambda=1.2", "eval.rerank_lambda=1.2 is invalid; it must be in [0, 1]"),
+])
+def test_rerank_settings_are_range_checked(override, rule):
+    with pytest.raises(ReIDError, match=rule.replace("[", r"\[").replace("]", r"\]")):
+        load_config(None, [override])
+    assert load_config(None, ["eval.rerank=true"]).eval.rerank_params().k1 == 20

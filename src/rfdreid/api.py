@@ -42,6 +42,7 @@ from rfdreid.evaluation.distance import (
     check_rfd_form,
     check_rfd_lambda,
 )
+from rfdreid.evaluation.rerank import RerankParams, rerank_features
 from rfdreid.models.test_embedding import TestEmbedding
 
 ImageInput = str | Path | Image.Image | np.ndarray | torch.Tensor
@@ -205,12 +206,14 @@ class ReIDModel:
     def search(
         self, query: ImageInput, folder: str | Path, top_k: int = 10,
         rfd_lambda: float = DEFAULT_LAMBDA, cache_dir: str | Path | None = None,
-        progress: bool = False, skip_bad: bool = False,
+        progress: bool = False, skip_bad: bool = False, rerank: RerankParams | None = None,
     ) -> SearchResult:
         """The `top_k` gallery files of `folder` closest to one query image.
 
         A query file that lies in the gallery folder itself is left out of its ranking.
         skip_bad: unreadable gallery files are left out and listed in `.skipped`.
+        rerank: k-reciprocal re-ranking after the B-F / RFD distance (hit distances are
+        then eq. 13's d*); it compares the whole gallery with itself, (1 + G)² distances.
         """
         if len(_as_list(query)) != 1:
             raise ReIDError("search takes one query image")
@@ -219,7 +222,11 @@ class ReIDModel:
         paths, gallery = self.embed_folder(folder, cache_dir, progress=progress,
                                            skip_bad=skip_bad)
         skipped = sorted(set(gallery_images(Path(folder))) - set(paths))
-        dist = feature_distance(q, gallery, rfd_lambda, self.rfd_form)[0]
+        if rerank is None:
+            dist = feature_distance(q, gallery, rfd_lambda, self.rfd_form)[0]
+        else:
+            dist = rerank_features(q.f, gallery.f, q.r, gallery.r, rfd_lambda, self.rfd_form,
+                                   rerank)[0]
         itself = Path(query).resolve() if isinstance(query, (str, Path)) else None
         ranked = [i for i in torch.argsort(dist, stable=True).tolist()
                   if paths[i].resolve() != itself][:top_k]

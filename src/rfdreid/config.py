@@ -19,6 +19,7 @@ import yaml
 
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, MAX_LAMBDA, RFD_FORMS
+from rfdreid.evaluation.rerank import RerankParams
 from rfdreid.fileio import atomic_write_text
 from rfdreid.presets import preset_chain
 
@@ -96,6 +97,16 @@ class EvalConfig:
     batch_size: int = 64
     workers: int = 0  # DataLoader worker processes for extraction
     max_rank: int = 50
+    rerank: bool = False  # also report k-reciprocal re-ranking rows (evaluation/rerank.py)
+    rerank_k1: int = RerankParams.k1
+    rerank_k2: int = RerankParams.k2
+    rerank_lambda: float = RerankParams.lam  # eq. 13's weight of the original distance
+    rerank_max_gib: float = RerankParams.max_gib  # refuse when (Q+G)² float32 needs more
+
+    def rerank_params(self) -> RerankParams:
+        """The re-ranking settings as the library takes them (checked there, one line)."""
+        return RerankParams(self.rerank_k1, self.rerank_k2, self.rerank_lambda,
+                            self.rerank_max_gib)
 
 
 @dataclass
@@ -317,6 +328,10 @@ _RULES: dict[str, tuple[Any, str]] = {
     "eval.workers": (_non_negative, ">= 0"),
     "eval.batch_size": (_positive, "> 0"),
     "eval.max_rank": (_positive, "> 0"),
+    "eval.rerank_k1": (_positive, ">= 1"),
+    "eval.rerank_k2": (_positive, ">= 1"),
+    "eval.rerank_lambda": (_probability, "in [0, 1]"),
+    "eval.rerank_max_gib": (_positive, "> 0"),
 }
 
 

@@ -100,3 +100,22 @@ def test_errors_are_one_line(cli, trained, market_gallery, tmp_path):
 def test_help_has_an_example(cli):
     res = cli("search", "--help")
     assert res.code == 0 and "Example: rfdreid search" in res.out
+
+
+def test_rerank_keeps_the_query_s_copy_on_top_and_refuses_one_image(cli, trained,
+                                                                    market_gallery, tmp_path):
+    """With --rerank the query's pixel copy (its nearest image and reciprocal neighbour)
+    stays first; a gallery of one image is one line."""
+    shutil.copy(trained.images / "7_0_2.jpg", market_gallery / "0007_c2s1_000009_00.jpg")
+    res = search(cli, trained, market_gallery, "--top-k", "3", "--rerank", "--rerank-k1", "4",
+                 "--rerank-k2", "1")
+    assert res.code == 0, res.err
+    assert "+ re-ranking:" in res.out
+    rows = [line.split() for line in res.out.splitlines() if line.split()[0].isdigit()]
+    assert rows[0][-1].endswith("0007_c2s1_000009_00.jpg") and rows[0][2] == "yes"
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copy(trained.images / "6_1_0.jpg", one / "0006_c2s1_000000_00.jpg")
+    search(cli, trained, one, "--rerank").assert_one_line_error("gallery of at least 2 images")
+    search(cli, trained, market_gallery, "--rerank", "--rerank-lambda", "-1"
+           ).assert_one_line_error("lambda must be in [0, 1]")

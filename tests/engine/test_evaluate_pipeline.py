@@ -196,3 +196,46 @@ def test_repeats_redraw_queries_and_average(own_protocol):
     assert redraw_degradation(p, 1) == again  # seeded
     table, md = evaluate.evaluate_runs([trained_pair], EvalConfig(repeats=3), progress=False)
     assert "(mean ± std over 3 splits)" in md
+
+
+def test_rerank_rows_equal_reranking_the_fused_pooled_distance(trained_pair):
+    """`eval.rerank` adds "B-F + re-ranking" and "B-F+RFD ... + re-ranking"; each equals the
+    oracle ranking of k-reciprocal re-ranking applied to the pooled (query + gallery)²
+    distance written out here: torch.cdist, and for RFD eq. 8 on every block."""
+    from rfdreid.evaluation.rerank import RerankParams, rerank
+
+    ecfg = EvalConfig(rerank=True, rerank_k1=4, rerank_k2=2, rerank_lambda=0.2)
+    res = evaluate.evaluate_pair(trained_pair, ecfg, progress=False)
+    rows = res.repeats[0]["multi"]
+    assert list(rows)[-2:] == ["B-F + re-ranking", "B-F+RFD filter (λ=0.1) + re-ranking"]
+    protocol, features = evaluate.pair_features(trained_pair, ecfg, progress=False)
+    queries, gallery = protocol.query, protocol.galleries["multi"]
+    q, g = features("query", queries), features("gallery_multi", gallery)
+    f, r = torch.cat([q.f, g.f]).double(), torch.cat([q.r, g.r]).double()
+    cos = torch.nn.functional.cosine_similarity(r[:, None], r[None], dim=2)
+    labels = [np.array([getattr(x, a) for x in recs])
+              for a, recs in (("pid", queries), ("pid", gallery), ("camid", queries),
+                              ("camid", gallery))]
+    for label, pooled in (("B-F + re-ranking", torch.cdist(f, f)),
+                          ("B-F+RFD filter (λ=0.1) + re-ranking",
+                           torch.cdist(f, f) - 0.1 * (1 - cos))):
+        dist = rerank(pooled.float(), len(queries), RerankParams(k1=4, k2=2, lam=0.2))
+        _, m_ap, _, _ = reference_rank(dist.numpy(), *labels)
+        assert rows[label].mAP == pytest.approx(m_ap, abs=1e-6), label
+    assert "B-F + re-ranking" not in evaluate.evaluate_pair(
+        trained_pair, EvalConfig(), progress=False).repeats[0]["multi"]
+
+
+def test_cli_rerank_rows_and_one_line_errors(cli, trained_pair, tmp_path):
+    base = ["evaluate", "--bf", trained_pair.bf, "--br", trained_pair.br,
+            "--protocol", trained_pair.protocol, "--out", tmp_path / "eval"]
+    res = cli(*base, "--rerank", "--rerank-k1", "5", "--rerank-lambda", "0.5")
+    assert res.code == 0, res.err
+    assert "| B-F + re-ranking |" in res.out and "| B-F+RFD filter (λ=0.1) + re-ranking |" in res.out
+    assert "rerank_k1=5 (command line)" in res.out
+    for flag, value, fragment in (("--rerank-k1", "0", "k1 must be a whole number >= 1"),
+                                  ("--rerank-k2", "0", "k2 must be a whole number >= 1"),
+                                  ("--rerank-lambda", "1.5", "lambda must be in [0, 1]")):
+        cli(*base, "--rerank", flag, value).assert_one_line_error(fragment)
+    cli(*base, "--rerank", "--rerank-max-gib", "1e-9").assert_one_line_error(
+        "distance matrix", "--rerank-max-gib")

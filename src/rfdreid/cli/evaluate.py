@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from rfdreid.cli import rerank_options as ro
 from rfdreid.cli.main import app
 from rfdreid.errors import ReIDError
 from rfdreid.fileio import check_writable
@@ -46,6 +47,11 @@ def evaluate(
         min=0, help="Draw the top-10 of K queries per gallery (Fig. 4) under OUT/rankings/.")] = 0,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="eval.key=value overrides.")] = None,
+    rerank: ro.Rerank = None,
+    rerank_k1: ro.RerankK1 = None,
+    rerank_k2: ro.RerankK2 = None,
+    rerank_lambda: ro.RerankLambda = None,
+    rerank_max_gib: ro.RerankMaxGib = None,
 ) -> None:
     """Print (and write) R1/R5/R10/mAP/mINP for B-F and B-F+RFD.
 
@@ -58,7 +64,8 @@ def evaluate(
 
     flags = {"rfd_lambda": rfd_lambda, "rfd_form": rfd_form, "lambda_sweep": lambda_sweep,
              "select_lambda": select_lambda, "repeats": repeats, "flip": flip,
-             "normalize": normalize}
+             "normalize": normalize, "rerank": rerank,
+             **ro.given(rerank_k1, rerank_k2, rerank_lambda, rerank_max_gib)}
     overrides = [*(set_ or []), *(f"eval.{k}={v}" for k, v in flags.items() if v is not None)]
     if runs is not None:
         pairs = discover_runs(runs)

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from rfdreid.cli import rerank_options as ro
 from rfdreid.cli.main import app
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, check_rfd_lambda
@@ -39,6 +40,11 @@ def search(
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
     skip_bad: Annotated[bool, typer.Option(
         help="Leave out gallery files that cannot be read, and list them.")] = False,
+    rerank: ro.Rerank = None,
+    rerank_k1: ro.RerankK1 = None,
+    rerank_k2: ro.RerankK2 = None,
+    rerank_lambda: ro.RerankLambda = None,
+    rerank_max_gib: ro.RerankMaxGib = None,
 ) -> None:
     """Find the gallery images closest to QUERY (B-F, or B-F+RFD with --br).
 
@@ -52,13 +58,15 @@ def search(
     check_rfd_lambda(rfd_lambda, "--lambda")
     if out is not None:
         _check_picture(out)
+    params = ro.params(rerank_k1, rerank_k2, rerank_lambda, rerank_max_gib) if rerank else None
     model = ReIDModel.from_checkpoint(checkpoint, br, device=device, flip=flip,
                                       normalize=normalize, rfd_form=rfd_form)
     hits = model.search(query, gallery, top_k=top_k, rfd_lambda=rfd_lambda,
-                        cache_dir=cache_dir, progress=True, skip_bad=skip_bad)
+                        cache_dir=cache_dir, progress=True, skip_bad=skip_bad, rerank=params)
     pids = [person_id(p) for p in (query, *(h.path for h in hits))]
     matches = None if None in pids else [pid == pids[0] for pid in pids[1:]]
     method = f"B-F+RFD {rfd_form} (λ={rfd_lambda:g})" if br else "B-F"
+    method += " + re-ranking" if params else ""
     typer.echo(f"top {len(hits)} of {gallery} for {query} by {method}:")
     typer.echo(f"{'rank':>4}  {'distance':>9}  {'match' if matches else '':5}  file")
     for i, hit in enumerate(hits):

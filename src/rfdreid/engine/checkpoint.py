@@ -79,7 +79,7 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], str]:
     if not path.is_file():
         raise ReIDError(f"checkpoint {path} not found; train one with `rfdreid train`")
     state, digest = read_plain(path, "checkpoint")
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    if not is_checkpoint(state):
         raise ReIDError(
             f"{path} is not an rfdreid checkpoint; to start from ImageNet weights use "
             "model.pretrained=FILE instead"
@@ -139,6 +139,18 @@ def read_trained_model(path: str | Path, expect_kind: str | None = None) -> Trai
     A checkpoint missing a field, or whose weights are NaN/inf, is refused in one line.
     """
     state, digest = read_checkpoint(path)
+    return trained_model_from_state(state, digest, path, expect_kind)
+
+
+def is_checkpoint(state: Any) -> bool:
+    """Whether an already loaded file is an rfdreid checkpoint (not, e.g., ImageNet weights)."""
+    return isinstance(state, dict) and state.get("format") == FORMAT
+
+
+def trained_model_from_state(state: dict[str, Any], digest: str, path: str | Path,
+                             expect_kind: str | None = None) -> TrainedModel:
+    """:func:`read_trained_model` on a checkpoint already loaded from `path` (`digest`: the
+    SHA-256 of the bytes it was loaded from)."""
     for key, tp in _REQUIRED.items():
         if not isinstance(state.get(key), tp) or isinstance(state.get(key), bool):
             raise ReIDError(f"checkpoint {path} lacks a valid {key!r} ({tp.__name__}); "

@@ -30,8 +30,9 @@ from rfdreid.engine.extract import (
 )
 from rfdreid.engine.gallery import Features, feature_distance
 from rfdreid.errors import ReIDError
-from rfdreid.evaluation import RankResult, evaluate_features
+from rfdreid.evaluation import RankResult, evaluate_features, rank_result
 from rfdreid.evaluation.distance import RFD_FORMS
+from rfdreid.evaluation.rerank import rerank_features
 from rfdreid.evaluation.visualize import draw_protocol_rankings, plot_split_r1
 
 METRICS = ("r1", "r5", "r10", "mAP", "mINP")
@@ -112,19 +113,23 @@ class _Embedder:
 
 @dataclass(frozen=True)
 class Method:
-    """One row of a results table: plain B-F (form None) or B-F+RFD with a form and λ."""
+    """One row of a results table: plain B-F (form None) or B-F+RFD with a form and λ,
+    either ranked by that distance or k-reciprocal re-ranked from it."""
 
     form: str | None = None
     lam: float = 0.0
     chosen: bool = False  # λ chosen on the validation identities
+    rerank: bool = False  # k-reciprocal re-ranking after the fusion (evaluation/rerank.py)
 
     @property
     def label(self) -> str:
         if self.form is None:
-            return "B-F"
-        if self.chosen:
-            return f"B-F+RFD {self.form} (λ chosen on validation)"
-        return f"B-F+RFD {self.form} (λ={self.lam:g})"
+            base = "B-F"
+        elif self.chosen:
+            base = f"B-F+RFD {self.form} (λ chosen on validation)"
+        else:
+            base = f"B-F+RFD {self.form} (λ={self.lam:g})"
+        return base + (" + re-ranking" if self.rerank else "")
 
 
 SplitResult = dict[str, dict[str, RankResult]]  # {gallery: {method label: result}}
@@ -136,6 +141,15 @@ def rfd_methods(ecfg: EvalConfig) -> list[Method]:
     lams = sorted({ecfg.rfd_lambda, *ecfg.lambda_sweep} - {0.0})
     return [Method(ecfg.rfd_form, lam) for lam in lams] + [
         Method(f, ecfg.rfd_lambda) for f in other]
+
+
+def rerank_methods(ecfg: EvalConfig, with_rfd: bool) -> list[Method]:
+    """The re-ranked rows (`eval.rerank`): B-F, and B-F+RFD at the configured form and λ."""
+    if not ecfg.rerank:
+        return []
+    with_rfd = with_rfd and ecfg.rfd_lambda != 0.0
+    return [Method(rerank=True)] + (
+        [Method(ecfg.rfd_form, ecfg.rfd_lambda, rerank=True)] if with_rfd else [])
 
 
 class _PairFeatures:
@@ -162,16 +176,23 @@ def _gallery_sets(protocol: Protocol) -> list[tuple[str, list[ImageRecord], list
 def _evaluate(q: Features, g: Features, queries: list[ImageRecord],
               gallery: list[ImageRecord], methods: list[Method], ecfg: EvalConfig
               ) -> dict[Method, RankResult]:
-    """Metrics of every method on one query/gallery pair (D_f once per RFD form)."""
+    """Metrics of every method on one query/gallery pair (D_f once per RFD form; each
+    re-ranked method from its own pooled distance)."""
     labels = (np.array([r.pid for r in queries]), np.array([r.pid for r in gallery]),
               np.array([r.camid for r in queries]), np.array([r.camid for r in gallery]))
     out: dict[Method, RankResult] = {}
-    for form in dict.fromkeys(m.form or ecfg.rfd_form for m in methods):
-        mine = [m for m in methods if (m.form or ecfg.rfd_form) == form]
+    ranked = [m for m in methods if not m.rerank]
+    for form in dict.fromkeys(m.form or ecfg.rfd_form for m in ranked):
+        mine = [m for m in ranked if (m.form or ecfg.rfd_form) == form]
         res = evaluate_features(q.f, g.f, *labels, qr=q.r, gr=g.r,
                                 lambdas=[m.lam for m in mine], max_rank=ecfg.max_rank,
                                 form=form)
         out.update({m: res[m.lam] for m in mine})
+    for m in methods:
+        if m.rerank:
+            dist = rerank_features(q.f, g.f, q.r, g.r, m.lam, m.form or ecfg.rfd_form,
+                                   ecfg.rerank_params())
+            out[m] = rank_result(dist, *labels, max_rank=ecfg.max_rank)
     return out
 
 
@@ -214,6 +235,7 @@ def evaluate_protocol(
         methods = [Method()] + (rfd_methods(ecfg) if with_rfd else [])
         if with_rfd and chosen:
             methods.append(Method(ecfg.rfd_form, chosen[mode]["lambda"], chosen=True))
+        methods += rerank_methods(ecfg, with_rfd)
         if rankings_dir is not None and num_rankings > 0:
             lam = ecfg.rfd_lambda if with_rfd else 0.0
             dist = feature_distance(q, g, lam, ecfg.rfd_form)
@@ -270,6 +292,8 @@ def evaluate_pair(
     With rankings_dir and num_rankings > 0, also draws the top-10 of that many queries per
     gallery (B-F+RFD when B-R is given) to `<rankings_dir>/<gallery>/query_<i>.png`.
     """
+    if ecfg.rerank:
+        ecfg.rerank_params()  # bad k1 / k2 / λ stop here, before any feature is extracted
     protocol, features = pair_features(pair, ecfg, device, progress)
     with_rfd = features.embed_r is not None
     if ecfg.select_lambda and not with_rfd:

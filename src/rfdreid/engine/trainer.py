@@ -40,6 +40,7 @@ from rfdreid.engine.checkpoint import (
     save_checkpoint,
 )
 from rfdreid.engine.distributed import DistContext, cleanup_distributed, init_distributed
+from rfdreid.engine.finetune import build_training_model
 from rfdreid.engine.precision import (
     PrecisionChoice,
     autocast,
@@ -55,7 +56,6 @@ from rfdreid.engine.seeding import seed_everything
 from rfdreid.errors import ReIDError
 from rfdreid.fileio import atomic_write_text, check_writable
 from rfdreid.losses import ReIDLoss
-from rfdreid.models import build_model
 from rfdreid.models.build import init_summary, random_init_warning
 from rfdreid.progress import progress as progress_bar
 
@@ -213,7 +213,7 @@ def build_run(cfg: ExperimentConfig, protocol: Protocol, ckpt_path: Path,
                         f"run's {total} iterations; lower it or raise train.iterations")
     num_classes = num_classes_for(cfg, protocol)
     seed_everything(cfg.train.seed)
-    model = build_model(cfg.model, num_classes).to(
+    model = build_training_model(cfg, num_classes, announce=ctx.is_main).to(
         ctx.device, memory_format=memory_format(cfg.train.channels_last))
     optimizer = torch.optim.Adam(
         param_groups(model, cfg.train.head_lr_mult),

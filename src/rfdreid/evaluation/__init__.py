@@ -5,6 +5,8 @@ Where things live:
 * ``metrics.py``  - CMC / mAP / mINP under the Market-1501 rule (:func:`evaluate_rank`).
 * ``distance.py`` - D_f (Euclidean), D_r (eq. 7), the RFD fusion D_f - lam * D_r (eq. 8) and
   the chunked feature evaluator :func:`evaluate_features`.
+* ``rerank.py``   - k-reciprocal re-ranking (Zhong et al. 2017) after the RFD fusion
+  (:func:`rerank_features`), on the pooled (query + gallery)² distance.
 * ``index.py``    - faiss gallery index and RFD re-ranking of a shortlist (:func:`search_rfd`);
   faiss itself loads when the first :class:`GalleryIndex` is built, not on import.
 """

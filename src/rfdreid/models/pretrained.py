@@ -6,7 +6,8 @@ local file in torchvision or timm layout (`conv1.weight`, `bn1.*`, `layer1.0.con
 ..., `fc.*`). Nothing is ever downloaded.
 
 Weights go into the backbone *before* the re-id head splits it, so the shared trunk and
-every branch copy start from the same pretrained values.
+every branch copy start from the same pretrained values. A whole re-id network (an rfdreid
+checkpoint, `rfdreid.engine.finetune`) goes in after, by :func:`load_network`.
 """
 
 from __future__ import annotations
@@ -31,18 +32,23 @@ MODULE_PREFIX = "module."  # added by DataParallel / DistributedDataParallel
 
 @dataclass
 class LoadReport:
-    """Which backbone keys came from the file, which stayed random, which were ignored."""
+    """Which keys came from the file, which stayed random (missing from the file, or
+    re-initialised: in the file but not fitting, with the reason), which were ignored."""
 
     source: str
     loaded: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
+    reinitialised: dict[str, str] = field(default_factory=dict)  # key -> why
 
     def summary(self) -> str:
         text = (
             f"pretrained {self.source}: {len(self.loaded)} loaded, "
             f"{len(self.missing)} missing, {len(self.unexpected)} unexpected"
         )
+        if self.reinitialised:
+            key, why = next(iter(self.reinitialised.items()))
+            text += f", {len(self.reinitialised)} re-initialised (e.g. {key}: {why})"
         if self.missing:
             text += f" (missing e.g. {self.missing[0]})"
         if self.unexpected:
@@ -120,6 +126,37 @@ def load_into(module: nn.Module, state: dict[str, Tensor], source: str) -> LoadR
             "expected torchvision/timm layout"
         )
     module.load_state_dict({k: state[k] for k in report.loaded}, strict=False)
+    log.info(report.summary())
+    return report
+
+
+def load_network(model: nn.Module, state: dict[str, Tensor], source: str,
+                 heads: tuple[str, ...], relabelled: tuple[str, ...] = ()) -> LoadReport:
+    """Copy a whole network's `state` into `model`; head layers that do not fit stay as built.
+
+    heads: key prefixes of the layers a new run may re-initialise (reductions, classifiers):
+    one whose shape differs (other embed_dim or number of classes) keeps its fresh values.
+    relabelled: key prefixes re-initialised whatever their shape (classifiers trained on
+    other labels). A differing shape anywhere else is a ReIDError: the architectures
+    differ, which the caller should have said in its own words first.
+    """
+    own = model.state_dict()
+    report = LoadReport(source=source)
+    for key, target in own.items():
+        if key not in state:
+            report.missing.append(key)
+        elif relabelled and key.startswith(relabelled):
+            report.reinitialised[key] = "trained on other labels"
+        elif state[key].shape == target.shape:
+            report.loaded.append(key)
+        elif key.startswith(heads):
+            report.reinitialised[key] = (f"{tuple(state[key].shape)} in the file, "
+                                         f"{tuple(target.shape)} here")
+        else:
+            raise ReIDError(f"{source}: key {key!r} has shape {tuple(state[key].shape)} in the "
+                            f"file but {tuple(target.shape)} in the model")
+    report.unexpected = [k for k in state if k not in own]
+    model.load_state_dict({k: state[k] for k in report.loaded}, strict=False)
     log.info(report.summary())
     return report
 

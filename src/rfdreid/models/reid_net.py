@@ -152,6 +152,11 @@ class ReIDNet(nn.Module):
         heads = [*self.classifiers, *(r for b in self.branches for r in b.reductions)]
         return [p for m in heads for p in m.parameters()]
 
+    def head_prefixes(self) -> tuple[str, ...]:
+        """State-dict key prefixes of the same head layers: what a run started from another
+        re-id checkpoint may re-initialise (`rfdreid.engine.finetune`)."""
+        return ("classifiers.", *(f"branches.{i}.reductions." for i in range(len(self.branches))))
+
     @property
     def feature_dim(self) -> int:
         """D of the eval embedding: embed_dim x number of reduced features (2048 for MGN)."""
