@@ -139,7 +139,7 @@ def test_resumed_auto_run_keeps_the_precision_its_checkpoint_chose(tiny_protocol
     assert set(dtypes) == {torch.bfloat16} and state["config"]["train"]["precision"] == "auto"
     assert state["precision"] == {"value": "bf16", "auto": True,
                                   "reason": "this CPU (AMX) runs bf16 natively"}
-    assert "precision auto -> bf16: this CPU (AMX) runs bf16 natively" in capsys.readouterr().err
+    assert "precision auto -> bf16: this CPU (AMX) runs bf16 natively" in capsys.readouterr().out
 
     monkeypatch.setattr(precision, "bf16_support", lambda device: EMULATED)
     dtypes, _, state = _train_and_spy(tiny_protocol, out, monkeypatch, "train.precision=auto",

@@ -178,7 +178,8 @@ def _train(cfg: ExperimentConfig, resume: bool, progress: bool, ctx: DistContext
         if run.start >= run.total:  # finished: leave the file (and caches keyed on it) alone
             return ckpt_path
         if ctx.is_main:
-            print(run.precision.line(), file=sys.stderr, flush=True)
+            if run.precision.auto:  # what the hardware chose, and why (a set value is known)
+                print(run.precision.line(), flush=True)
             for warning in (run.precision.warning, random_init_warning(cfg.model)):
                 if warning:
                     print(f"warning: {warning}", file=sys.stderr, flush=True)
