@@ -1,7 +1,8 @@
 """Feature-extraction throughput against the machine's measured convolution peak.
 
-Prints, for the paper's B-F (ResNet-50, 384x128) and the CPU presets: images/s in fp32
-and bf16 autocast (channels_last, inference mode), the GFLOP/s this implies, and the
+Prints, for the paper's B-F (ResNet-50, 384x128) and the CPU presets: images/s in fp32,
+fp32 under ``torch.compile`` (inductor; its first call, the compilation, timed apart) and
+bf16 autocast (channels_last, inference mode), the GFLOP/s this implies, and the
 ratio to the measured convolution peak of the same dtype (`roofline.py`); then the data
 loader's own images/s (decode + degrade + transform) so one sees whether loading is the
 bottleneck. Training throughput: `bench_train.py throughput`.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -40,16 +42,23 @@ def extraction(name: str, batch: int, seconds: float, roof: dict[torch.dtype, fl
     model = build_model(cfg, num_classes=751).eval().to(memory_format=torch.channels_last)
     gflop_img = complexity(model, (h, w)).gflops
     x = torch.randn(batch, 3, h, w).to(memory_format=torch.channels_last)
-    for dtype in (torch.float32, torch.bfloat16):
+    for label, dtype, compiled in (("fp32", torch.float32, False),
+                                   ("fp32+compile", torch.float32, True),
+                                   ("bf16", torch.bfloat16, False)):
+        net = torch.compile(model) if compiled else model
+
         def step() -> None:
             with torch.inference_mode(), torch.autocast("cpu", dtype=dtype,
                                                         enabled=dtype != torch.float32):
-                model(x)
+                net(x)
+        first = time.perf_counter()
+        step()
+        first = time.perf_counter() - first
         ips = timed(step, seconds) * batch
         achieved = ips * gflop_img
-        print(f"extract {name:18s} {h}x{w} {str(dtype)[6:]:8s} {ips:8.1f} img/s  "
+        print(f"extract {name:18s} {h}x{w} {label:12s} {ips:8.1f} img/s  "
               f"{achieved:7.1f} GFLOP/s  = {100 * achieved / roof[dtype]:5.1f}% of conv peak "
-              f"({gflop_img:.2f} GFLOP/img)")
+              f"({gflop_img:.2f} GFLOP/img)" + (f", first call {first:.1f} s" if compiled else ""))
 
 
 def loading(batch: int, seconds: float, h: int, w: int) -> None:

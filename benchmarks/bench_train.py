@@ -5,7 +5,10 @@ Adam on a batch of the preset's P x K images at its input size, synthetic pixels
 loading) in the trainer's settings before issue #13 (fp32, contiguous, per-parameter Adam)
 and in each precision x memory format with the fused Adam the trainer uses now; the
 GFLOP/s this implies (3 x the forward FLOPs) as a share of the measured convolution peak
-of the same dtype (`roofline.py`). The preset's own setting is marked with `*`. With
+of the same dtype (`roofline.py`); one variant runs the model under ``torch.compile``
+(inductor), with its first step's time (the compilation) printed beside it. The line
+under each preset says what its ``train.precision`` (``auto`` in the CPU presets) resolves
+to here, and that setting is marked with `*`. With
 ``--device cuda`` every timed step ends with a synchronisation, the peak allocated GPU
 memory of each variant is printed, and one more variant turns cuDNN's autotuning off.
 
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import csv
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,27 +49,42 @@ from rfdreid.models import build_model
 from rfdreid.models.complexity import complexity
 
 CPU = torch.device("cpu")
-# (label, precision, channels_last, fused Adam, cuDNN autotuning); the first is the trainer
-# before #13, the last is measured on CUDA only (the trainer autotunes there)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way of running the training step; the first is the trainer before #13."""
+
+    label: str
+    precision: str
+    channels_last: bool
+    fused: bool = True  # fused Adam (the trainer's since #13)
+    autotune: bool = True  # cuDNN autotuning: the trainer's on CUDA; off is CUDA-only
+    compiled: bool = False  # torch.compile (inductor) of the model's forward (issue #24)
+
+
 VARIANTS = (
-    ("before: fp32, contiguous, Adam", "fp32", False, False, True),
-    ("fp32, contiguous", "fp32", False, True, True),
-    ("fp32, channels_last", "fp32", True, True, True),
-    ("bf16, contiguous", "bf16", False, True, True),
-    ("bf16, channels_last", "bf16", True, True, True),
-    ("bf16, channels_last, no autotuning", "bf16", True, True, False),
+    Variant("before: fp32, contiguous, Adam", "fp32", False, fused=False),
+    Variant("fp32, contiguous", "fp32", False),
+    Variant("fp32, channels_last", "fp32", True),
+    Variant("fp32, channels_last, torch.compile", "fp32", True, compiled=True),
+    Variant("bf16, contiguous", "bf16", False),
+    Variant("bf16, channels_last", "bf16", True),
+    Variant("bf16, channels_last, no autotuning", "bf16", True, autotune=False),
 )
 
 
-def step_rate(cfg: ExperimentConfig, precision: str, channels_last: bool, fused: bool,
-              seconds: float, device: torch.device = CPU) -> tuple[float, int]:
-    """Training images/s of one B-F step in the given settings, and its peak CUDA bytes."""
-    t, fmt = cfg.train, memory_format(channels_last)
+def step_rate(cfg: ExperimentConfig, v: Variant, seconds: float,
+              device: torch.device = CPU) -> tuple[float, int, float]:
+    """Training images/s of one B-F step in the given settings, its peak CUDA bytes, and
+    the seconds the first step took (torch.compile's compilation is paid there)."""
+    t, fmt, precision = cfg.train, memory_format(v.channels_last), v.precision
     batch = t.num_ids * t.num_instances
     torch.manual_seed(0)
-    model = build_model(cfg.model, num_classes=751).train().to(device, memory_format=fmt)
-    opt = torch.optim.Adam(model.parameters(), lr=t.lr, weight_decay=t.weight_decay,
-                           fused=fused, foreach=None if fused else False)
+    net = build_model(cfg.model, num_classes=751).train().to(device, memory_format=fmt)
+    model = torch.compile(net) if v.compiled else net
+    opt = torch.optim.Adam(net.parameters(), lr=t.lr, weight_decay=t.weight_decay,
+                           fused=v.fused, foreach=None if v.fused else False)
     loss_fn = ReIDLoss(margin=t.margin)
     x = torch.randn(batch, 3, cfg.data.height, cfg.data.width, device=device).to(
         memory_format=fmt)
@@ -78,11 +97,14 @@ def step_rate(cfg: ExperimentConfig, precision: str, channels_last: bool, fused:
         loss.backward()
         opt.step()
 
+    first = time.perf_counter()
+    synced(step, device)()
+    first = time.perf_counter() - first
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     rate = timed(synced(step, device), seconds) * batch
     peak = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else 0
-    return rate, peak
+    return rate, peak, first
 
 
 def throughput(presets: list[str], seconds: float, device: torch.device = CPU) -> None:
@@ -94,22 +116,25 @@ def throughput(presets: list[str], seconds: float, device: torch.device = CPU) -
         print(f"\n{name}: {cfg.model.backbone} x{cfg.model.width_mult:g} "
               f"{cfg.data.height}x{cfg.data.width}, batch {cfg.train.num_ids * cfg.train.num_instances}, "
               f"{gflop_img:.2f} GFLOP per training image, on {device}")
-        preset_precision = resolve_precision(cfg.train.precision, device).precision
+        choice = resolve_precision(cfg.train.precision, device)
+        print(f"  train.precision={cfg.train.precision}: {choice.line()}")
         before = None
-        for label, prec, cl, fused, autotune in VARIANTS:
-            if not autotune and device.type != "cuda":
+        for v in VARIANTS:
+            if not v.autotune and device.type != "cuda":
                 continue
-            torch.backends.cudnn.benchmark = autotune
-            ips, peak = step_rate(cfg, prec, cl, fused, seconds, device)
+            torch.backends.cudnn.benchmark = v.autotune
+            ips, peak, first = step_rate(cfg, v, seconds, device)
             before = before or ips
-            dtype = torch.bfloat16 if prec == "bf16" else torch.float32
+            dtype = torch.bfloat16 if v.precision == "bf16" else torch.float32
             share = 100 * ips * gflop_img / roof[dtype]
-            mine = "*" if fused and autotune and \
-                (prec, cl) == (preset_precision, cfg.train.channels_last) else " "
+            mine = "*" if v.fused and v.autotune and not v.compiled and \
+                (v.precision, v.channels_last) == (choice.precision, cfg.train.channels_last) \
+                else " "
             memory = f"  peak {peak / 2**30:5.2f} GiB" if device.type == "cuda" else ""
-            print(f" {mine} {label:36s} {ips:7.1f} img/s  {ips / before:4.2f}x  "
-                  f"{ips * gflop_img:7.1f} GFLOP/s = {share:5.1f}% of the {prec} conv peak"
-                  f"{memory}", flush=True)
+            compile_cost = f"  first step {first:.1f} s" if v.compiled else ""
+            print(f" {mine} {v.label:36s} {ips:7.1f} img/s  {ips / before:4.2f}x  "
+                  f"{ips * gflop_img:7.1f} GFLOP/s = {share:5.1f}% of the {v.precision} conv "
+                  f"peak{memory}{compile_cost}", flush=True)
 
 
 def validation_scores(path: Path, protocol: Protocol) -> dict[str, tuple[float, float]]:

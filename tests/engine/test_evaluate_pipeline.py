@@ -233,9 +233,10 @@ def test_cli_rerank_rows_and_one_line_errors(cli, trained_pair, tmp_path):
     assert res.code == 0, res.err
     assert "| B-F + re-ranking |" in res.out and "| B-F+RFD filter (λ=0.1) + re-ranking |" in res.out
     assert "rerank_k1=5 (command line)" in res.out
-    for flag, value, fragment in (("--rerank-k1", "0", "k1 must be a whole number >= 1"),
-                                  ("--rerank-k2", "0", "k2 must be a whole number >= 1"),
-                                  ("--rerank-lambda", "1.5", "lambda must be in [0, 1]")):
+    for flag, value, fragment in (
+            ("--rerank-k1", "0", "eval.rerank_k1=0 is invalid; it must be >= 1"),
+            ("--rerank-k2", "0", "eval.rerank_k2=0 is invalid; it must be >= 1"),
+            ("--rerank-lambda", "1.5", "eval.rerank_lambda=1.5 is invalid; it must be in [0, 1]")):
         cli(*base, "--rerank", flag, value).assert_one_line_error(fragment)
     cli(*base, "--rerank", "--rerank-max-gib", "1e-9").assert_one_line_error(
         "distance matrix", "--rerank-max-gib")

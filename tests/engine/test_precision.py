@@ -26,7 +26,7 @@ def _train_and_spy(protocol, out, monkeypatch, *extra: str,
     """Train the tiny B-F; returns the first conv's input dtypes, NHWC flags and checkpoint."""
     dtypes: list[torch.dtype] = []
     nhwc: list[bool] = []
-    build = trainer.build_model
+    build = trainer.build_training_model
 
     def spying_build(*args, **kwargs) -> nn.Module:
         model = build(*args, **kwargs)
@@ -41,7 +41,7 @@ def _train_and_spy(protocol, out, monkeypatch, *extra: str,
         conv.register_forward_hook(hook)
         return model
 
-    monkeypatch.setattr(trainer, "build_model", spying_build)
+    monkeypatch.setattr(trainer, "build_training_model", spying_build)
     cfg = load_config(None, [*TINY_OVERRIDES, f"data.protocol={protocol}",
                              f"train.out_dir={out}", *extra])
     return dtypes, nhwc, load_checkpoint(trainer.train(cfg, resume=resume, progress=False))
