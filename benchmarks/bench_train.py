@@ -107,7 +107,8 @@ def step_rate(cfg: ExperimentConfig, v: Variant, seconds: float,
     return rate, peak, first
 
 
-def throughput(presets: list[str], seconds: float, device: torch.device = CPU) -> None:
+def throughput(presets: list[str], seconds: float, device: torch.device = CPU,
+               compile_step: bool = True) -> None:
     roof = conv_roofline(device=device)
     for name in presets:
         cfg = load_config(name)
@@ -120,7 +121,7 @@ def throughput(presets: list[str], seconds: float, device: torch.device = CPU) -
         print(f"  train.precision={cfg.train.precision}: {choice.line()}")
         before = None
         for v in VARIANTS:
-            if not v.autotune and device.type != "cuda":
+            if (not v.autotune and device.type != "cuda") or (v.compiled and not compile_step):
                 continue
             torch.backends.cudnn.benchmark = v.autotune
             ips, peak, first = step_rate(cfg, v, seconds, device)
@@ -225,6 +226,8 @@ def main() -> None:
     tp.add_argument("--seconds", type=float, default=5.0)
     tp.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
     tp.add_argument("--device", default="cpu", help="cpu or cuda (peak memory is printed there)")
+    tp.add_argument("--no-compile", action="store_true",
+                    help="skip the torch.compile variant (minutes of compiling per preset)")
     acc = sub.add_parser("accuracy")
     acc.add_argument("--preset", required=True)
     acc.add_argument("--protocol", required=True)
@@ -239,7 +242,8 @@ def main() -> None:
     if args.cmd == "throughput":
         if args.threads:
             torch.set_num_threads(args.threads)
-        throughput(args.presets.split(","), args.seconds, torch.device(args.device))
+        throughput(args.presets.split(","), args.seconds, torch.device(args.device),
+                   compile_step=not args.no_compile)
     elif args.cmd == "accuracy":
         accuracy(args.preset, args.protocol, args.out, args.eval_every, args.overrides)
     else:

@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 
-from rfdreid.report import caviar, mlr, schedule, seeds, speed, standing
+from rfdreid.report import caviar, cpu_kinds, mlr, schedule, seeds, speed, standing
 from rfdreid.report.data import Results
 
-SECTIONS: tuple[ModuleType, ...] = (schedule, caviar, seeds, mlr, speed, standing)
+SECTIONS: tuple[ModuleType, ...] = (schedule, caviar, seeds, mlr, speed, standing, cpu_kinds)
 PLACEHOLDER = re.compile(r"\{\{(table|value|provenance):([\w.\-]+)\}\}")
 SPAN = re.compile(r"(<!-- value:([\w.\-]+) -->)(.*?)(<!-- /value -->)", re.S)
 TEMPLATE = Path("docs/results.template.md")

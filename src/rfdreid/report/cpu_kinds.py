@@ -1,0 +1,68 @@
+"""Issue #24: the same code on a CPU with native bf16 (AMX) and on one without (AVX2):
+the training step in every precision, what `auto` picks, torch.compile, and the demo."""
+
+from __future__ import annotations
+
+from rfdreid.report import fmt
+from rfdreid.report.data import Results
+
+CPUS = ("amx", "avx2")  # the cpu column of docs/results/cpu_kinds_step.csv and demo.csv
+STEP_VARIANTS = ("before", "fp32_contiguous", "fp32_channels_last", "fp32_channels_last_compile",
+                 "bf16_contiguous", "bf16_channels_last")
+
+
+def step(res: Results, cpu: str, preset: str, variant: str) -> float:
+    return float(res.one("cpu_kinds_step", cpu=cpu, preset=preset, variant=variant)["img_s"])
+
+
+def presets(res: Results) -> list[str]:
+    return list(dict.fromkeys(r["preset"] for r in res.rows("cpu_kinds_step")))
+
+
+def step_table(res: Results) -> str:
+    """img/s per variant on both CPU kinds, each against that CPU's fp32 channels_last."""
+    rows = []
+    for preset in presets(res):
+        for variant in STEP_VARIANTS:
+            cells = []
+            for cpu in CPUS:
+                ips, base = step(res, cpu, preset, variant), step(res, cpu, preset,
+                                                                   "fp32_channels_last")
+                cells.append(f"{fmt.num(ips)} ({ips / base:.2f}×)")
+            rows.append([preset, variant.replace("_", " "), *cells])
+    return fmt.table(["preset", "variant", "AMX img/s (vs fp32 channels_last)",
+                      "AVX2 img/s (vs fp32 channels_last)"], rows)
+
+
+def demo_seconds(res: Results, cpu: str, config: str) -> float:
+    return float(res.rows("demo", cpu=cpu, config=config)[0]["seconds"])
+
+
+def demo_table(res: Results) -> str:
+    rows = [[r["cpu"], r["config"], r["precision"], fmt.num(float(r["seconds"]), 0), r["gallery"],
+             r["method"], r["R1"], r["mAP"]] for r in res.rows("demo")]
+    return fmt.table(["CPU", "demo presets", "precision (auto)", "wall time, s", "gallery",
+                      "method", "R1", "mAP"], rows)
+
+
+def tables(res: Results) -> dict[str, str]:
+    return {"cpu_kinds_step": step_table(res), "demo": demo_table(res)}
+
+
+def values(res: Results) -> dict[str, str]:
+    out = {}
+    for cpu in CPUS:
+        for preset in presets(res):
+            fp32 = step(res, cpu, preset, "fp32_channels_last")
+            key = f"cpu_kinds.{cpu}.{preset}"
+            out[f"{key}.fp32_img_s"] = fmt.num(fp32, 0)
+            out[f"{key}.bf16_ratio"] = f"{step(res, cpu, preset, 'bf16_channels_last') / fp32:.2f}×"
+            out[f"{key}.bf16_slowdown"] = fmt.num(fp32 / step(res, cpu, preset,
+                                                              "bf16_channels_last"), 0)
+            out[f"{key}.compile_gain"] = (
+                f"{step(res, cpu, preset, 'fp32_channels_last_compile') / fp32:.2f}×")
+            out[f"{key}.compile_seconds"] = fmt.num(float(res.one(
+                "cpu_kinds_step", cpu=cpu, preset=preset,
+                variant="fp32_channels_last_compile")["first_step_s"]), 0)
+        out[f"demo.{cpu}.now.minutes"] = fmt.num(demo_seconds(res, cpu, "now") / 60)
+    return out
