@@ -11,8 +11,17 @@ STEP_VARIANTS = ("before", "fp32_contiguous", "fp32_channels_last", "fp32_channe
                  "bf16_contiguous", "bf16_channels_last")
 
 
-def step(res: Results, cpu: str, preset: str, variant: str) -> float:
-    return float(res.one("cpu_kinds_step", cpu=cpu, preset=preset, variant=variant)["img_s"])
+def step(res: Results, cpu: str, preset: str, variant: str) -> float | None:
+    """img/s of one variant; None where it did not run (its note says why)."""
+    value = res.one("cpu_kinds_step", cpu=cpu, preset=preset, variant=variant)["img_s"]
+    return float(value) if value else None
+
+
+def measured(res: Results, cpu: str, preset: str, variant: str) -> float:
+    value = step(res, cpu, preset, variant)
+    if value is None:
+        raise KeyError(f"cpu_kinds_step has no img/s for {cpu} {preset} {variant}")
+    return value
 
 
 def presets(res: Results) -> list[str]:
@@ -26,9 +35,11 @@ def step_table(res: Results) -> str:
         for variant in STEP_VARIANTS:
             cells = []
             for cpu in CPUS:
-                ips, base = step(res, cpu, preset, variant), step(res, cpu, preset,
-                                                                   "fp32_channels_last")
-                cells.append(f"{fmt.num(ips)} ({ips / base:.2f}×)")
+                ips, base = step(res, cpu, preset, variant), measured(res, cpu, preset,
+                                                                       "fp32_channels_last")
+                cells.append(f"{fmt.num(ips)} ({ips / base:.2f}×)" if ips is not None else
+                             "did not run: " + res.one("cpu_kinds_step", cpu=cpu, preset=preset,
+                                                       variant=variant)["note"])
             rows.append([preset, variant.replace("_", " "), *cells])
     return fmt.table(["preset", "variant", "AMX img/s (vs fp32 channels_last)",
                       "AVX2 img/s (vs fp32 channels_last)"], rows)
@@ -53,16 +64,17 @@ def values(res: Results) -> dict[str, str]:
     out = {}
     for cpu in CPUS:
         for preset in presets(res):
-            fp32 = step(res, cpu, preset, "fp32_channels_last")
+            fp32 = measured(res, cpu, preset, "fp32_channels_last")
+            bf16 = measured(res, cpu, preset, "bf16_channels_last")
             key = f"cpu_kinds.{cpu}.{preset}"
             out[f"{key}.fp32_img_s"] = fmt.num(fp32, 0)
-            out[f"{key}.bf16_ratio"] = f"{step(res, cpu, preset, 'bf16_channels_last') / fp32:.2f}×"
-            out[f"{key}.bf16_slowdown"] = fmt.num(fp32 / step(res, cpu, preset,
-                                                              "bf16_channels_last"), 0)
-            out[f"{key}.compile_gain"] = (
-                f"{step(res, cpu, preset, 'fp32_channels_last_compile') / fp32:.2f}×")
-            out[f"{key}.compile_seconds"] = fmt.num(float(res.one(
-                "cpu_kinds_step", cpu=cpu, preset=preset,
-                variant="fp32_channels_last_compile")["first_step_s"]), 0)
+            out[f"{key}.bf16_ratio"] = f"{bf16 / fp32:.2f}×"
+            out[f"{key}.bf16_slowdown"] = fmt.num(fp32 / bf16, 0)
+            compiled = res.one("cpu_kinds_step", cpu=cpu, preset=preset,
+                               variant="fp32_channels_last_compile")
+            out[f"{key}.compile_gain"] = (f"{float(compiled['img_s']) / fp32:.2f}×"
+                                          if compiled["img_s"] else "none (it did not run)")
+            out[f"{key}.compile_seconds"] = (fmt.num(float(compiled["first_step_s"]), 0)
+                                             if compiled["first_step_s"] else "–")
         out[f"demo.{cpu}.now.minutes"] = fmt.num(demo_seconds(res, cpu, "now") / 60)
     return out
