@@ -102,3 +102,16 @@ def test_camera_outside_the_dataset_range(dataset, name, fragment, cli, jpeg, tm
     jpeg(root / folders[0] / name)
     _prepare(cli, root, tmp_path / "out", dataset=dataset).assert_one_line_error(
         name, fragment)
+
+
+@pytest.mark.parametrize("dataset, good", [("market1501", "0002_c1s1_000001_00.jpg"),
+                                           ("dukemtmc", "0002_c1_f0000001.jpg")])
+def test_wrong_layout_names_the_missing_folder(dataset, good, cli, jpeg, tmp_path):
+    """A Market or Duke root without its gallery folder fails before SING picks cameras,
+    naming the folder and the layout (issue 26, item 4)."""
+    root = tmp_path / "data"
+    for folder in ("bounding_box_train", "query"):
+        jpeg(root / folder / good)
+    _prepare(cli, root, tmp_path / "out", "--mlr-variant", "sing",
+             dataset=dataset).assert_one_line_error(
+        str(root / "bounding_box_test"), "not found", "expected layout")

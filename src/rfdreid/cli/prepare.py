@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rfdreid.cli.main import app
-from rfdreid.data.diagnostics import resolution_report
+from rfdreid.data.diagnostics import dropped_identities, resolution_report
 from rfdreid.data.images import read_image_size
 from rfdreid.data.prepare import prepare as prepare_protocols
 from rfdreid.data.records import ImageRecord, Protocol
@@ -63,6 +63,11 @@ def prepare(
         "down-sampling; auto: real for caviar and manifest, synthetic for the others"),
     manifest: Path = typer.Option(
         None, help="manifest: CSV with columns path,pid,camid[,split] (default ROOT/manifest.csv)"),
+    mlr_variant: str = typer.Option(
+        "per-image", help="MLR protocols: per-image (default until measurements say "
+        "otherwise: a factor per image, queries from the query split) or sing (SING: per "
+        "identity one camera's images down-sampled, they are the queries; ids seen by one "
+        "camera are dropped)"),
 ) -> None:
     """Build the seeded MLR (or CAVIAR) protocol of a dataset and write it to OUT.
 
@@ -74,10 +79,14 @@ def prepare(
     """
     written = prepare_protocols(dataset, root, out, protocol, split, seed, interpolation,
                                 materialize, pseudo_labels, check_images, val_ids,
-                                resolution, manifest)
+                                resolution, manifest, mlr_variant)
     protocols = {path.name: p for path, p in written.items()}
     console = Console()
     console.print(summary_table(protocols))
+    for name, p in protocols.items():
+        line = dropped_identities(p)
+        if line:
+            console.print(f"{name}: {line}", soft_wrap=True)
     print_resolution_report(console, protocols)
     console.print(f"wrote {len(protocols)} protocol file(s) to {out}")
 

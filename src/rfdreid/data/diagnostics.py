@@ -62,6 +62,20 @@ def check_queries(protocol: Protocol, name: str) -> None:
         _check_sets(protocol.validation, f"{name} (validation)")
 
 
+def dropped_identities(protocol: Protocol) -> str | None:
+    """The report line naming the identities a SING protocol dropped (seen by one camera
+    only, meta["dropped_one_camera"]), or None: a smaller set must never go unnoticed."""
+    dropped: dict[str, list[str]]
+    dropped = protocol.meta.get("dropped_one_camera") or {}  # type: ignore[assignment]
+    names = [f"{name} ({subset})" for subset, images in dropped.items() for name in images]
+    if not names:
+        return None
+    counts = ", ".join(f"{len(v)} {k}" for k, v in dropped.items() if v)
+    shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    return (f"dropped {len(names)} identities seen by one camera only ({counts}): down-sampling "
+            f"that camera leaves them no HR image; first image of each: {shown}")
+
+
 @dataclass(frozen=True)
 class CameraPixels:
     """Pixel counts (width x height) of one camera's images and their bins."""

@@ -29,7 +29,7 @@ from rfdreid.data.protocols import (
     build_mlr_protocol,
     build_real_protocol,
 )
-from rfdreid.data.records import Protocol
+from rfdreid.data.records import MLR_VARIANTS, Protocol
 from rfdreid.data.tempdirs import temp_dir_beside
 from rfdreid.errors import ReIDError
 from rfdreid.progress import progress as progress_bar
@@ -82,6 +82,7 @@ def build_protocols(
     resolution: str = "auto",
     manifest: str | Path | None = None,
     out: Path | None = None,
+    mlr_variant: str = MLR_VARIANTS[0],
 ) -> dict[str, Protocol]:
     """File name -> Protocol: {"protocol.json": ...} or {"split_KK.json": ...}.
 
@@ -89,6 +90,8 @@ def build_protocols(
     real-resolution protocol (images as stored, pixel-count pseudo-labels); datasets
     without a query/gallery split (caviar, a manifest without split column) get SPLITS
     seeded splits. Every protocol is checked for unusable queries (check_queries).
+    mlr_variant: how the MLR protocol picks its LR images, "per-image" (default) or
+    "sing" (one camera per identity; see rfdreid.data.protocols); MLR protocols only.
     val_ids: training identities held out as a validation set (for `--select-lambda`).
     decode_all: decode every image (check_images) instead of reading headers only.
     out: the folder prepare will replace; refused when it is, holds or lies in the folder
@@ -101,6 +104,8 @@ def build_protocols(
     if resolution not in RESOLUTION_CHOICES:
         raise ReIDError(f"unknown --resolution {resolution!r}; "
                         f"choose {', '.join(RESOLUTION_CHOICES)}")
+    if mlr_variant not in MLR_VARIANTS:
+        raise ReIDError(f"unknown --mlr-variant {mlr_variant!r}; choose {', '.join(MLR_VARIANTS)}")
     raw = read_dataset(dataset, Path(root), manifest)
     if out is not None:
         folders = sorted({os.path.dirname(path) for path in raw.sizes})
@@ -113,7 +118,11 @@ def build_protocols(
             raise ReIDError(f"--split applies to caviar only and to manifests without a split "
                             f"column; {dataset} has one fixed split")
         protocols = {"protocol.json": build_mlr_protocol(
-            raw, seed, interpolation, modes or GALLERY_MODES, val_ids)}
+            raw, seed, interpolation, modes or GALLERY_MODES, val_ids, mlr_variant)}
+    elif mlr_variant != MLR_VARIANTS[0]:
+        raise ReIDError(f"--mlr-variant {mlr_variant} applies to MLR protocols (down-sampled "
+                        f"images); {dataset} gets the real-resolution protocol here (use "
+                        "--resolution synthetic for MLR)")
     elif "all" not in raw.subsets:
         protocols = {"protocol.json": build_real_protocol(
             raw, seed, split, interpolation, modes, pseudo_labels, val_ids)}
@@ -230,6 +239,7 @@ def prepare(
     val_ids: int = 0,
     resolution: str = "auto",
     manifest: str | Path | None = None,
+    mlr_variant: str = MLR_VARIANTS[0],
 ) -> dict[Path, Protocol]:
     """Read `dataset` at `root`, build its protocol(s), write them to the folder `out`.
 
@@ -243,8 +253,8 @@ def prepare(
     empty. pseudo_labels: "uniform" (the paper's equal-width pixel-count bins) or
     "quantile" (equally filled bins), for real-resolution protocols. decode_all: decode
     every image first. val_ids: training identities held out as the protocol's validation
-    set (RFD's lambda is chosen there, never on test ids). resolution and manifest: see
-    build_protocols.
+    set (RFD's lambda is chosen there, never on test ids). resolution, manifest and
+    mlr_variant: see build_protocols.
 
     Example::
 
@@ -258,7 +268,7 @@ def prepare(
         _check_out(out)
         protocols = build_protocols(dataset, root, protocol, split, seed, interpolation,
                                     pseudo_labels, val_ids, decode_all, resolution, manifest,
-                                    out)
+                                    out, mlr_variant)
         tmp = temp_dir_beside(out)
         try:
             (tmp / MARKER).write_text("written by `rfdreid prepare`; a prepare into this "

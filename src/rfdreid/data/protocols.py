@@ -1,8 +1,39 @@
 """THE place of the evaluation protocols: which image, at which resolution, in which set.
 
 MLR protocol (SING, Jiao et al. AAAI 2018; the paper's MLR-Market / MLR-Duke) for sets
-with HR images only: low resolution is simulated by a seeded down-sampling factor per
-image. Real-resolution protocol for any dataset: images as stored, pixel-count
+with HR images only: low resolution is simulated by seeded down-sampling factors, in one
+of two variants (MLR_VARIANTS, `rfdreid prepare --mlr-variant`):
+
+per-image (the default): every image draws its own factor; train holds every image at
+    HR plus one LR copy, queries are the dataset's query split at r in {2,3,4}. It stays
+    the default (its protocol files byte for byte as before) until measurements show
+    which variant reproduces the paper's MLR numbers.
+sing: SING's construction, as SING and the papers reusing its MLR sets (CSR-GAN, RAIN,
+    CRGAN, INTACT, PRI) describe it: per identity ONE randomly chosen camera view has all
+    its images down-sampled by a randomly selected rate r in {2,3,4}, in training and
+    test; the LR images are the queries, the HR images of the other cameras the gallery.
+    Where that description is silent, rfdreid chooses (_build_sing_protocol):
+    - r is drawn per image, not per identity: "multiple low resolution" then holds within
+      each LR view too, and the test factors redraw per image like the per-image
+      variant's (redraw_degradation serves both; the LR camera never changes).
+    - test queries are ALL images of a test id's LR camera, from Market's / Duke's query
+      and gallery folders pooled: the query split (one image per id and camera) does not
+      follow a one-camera-per-identity rule. Test ids are the ids of the query folder;
+      gallery-only ids (Market's 0000, Duke's distractors) stay in every gallery.
+    - galleries["single"]: the other cameras' images at HR (SING's gallery).
+      galleries["multi"]: the same images, each with r drawn from {1,2,3,4}, as the
+      per-image multi gallery draws: the LR camera's images are never gallery images, so
+      no query meets a same-camera image of its id (junk to the evaluator anyway) and
+      the multi gallery differs from "single" in resolutions only.
+    - train: each image once, at the factor of its camera (LR camera r, others HR), so
+      B-R's factor labels follow the camera as in SING's training set; no HR copy of an
+      LR image is added.
+    - an identity seen by one camera only (train or test) is dropped: down-sampling its
+      camera leaves it no HR image. meta["dropped_one_camera"] names the first image of
+      each, and `prepare` reports them.
+    - validation ids (--val-ids) are split as the test ids, with their training camera.
+
+Real-resolution protocol for any dataset: images as stored, pixel-count
 pseudo-labels, seeded identity halves with LR cameras giving queries (CAVIAR, paper
 section 4.2 and Table 5, is its two-camera configuration) or the dataset's own split.
 Same arguments -> the same Protocol, record for record.
@@ -13,12 +44,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
 from rfdreid.data.datasets.base import DISTRACTOR_PID, RawDataset, relabel
 from rfdreid.data.degrade import resampling
-from rfdreid.data.records import ImageRecord, Protocol
+from rfdreid.data.records import MLR_VARIANTS, ImageRecord, Protocol
 from rfdreid.data.resolution import (
     FACTORS,
     LR_FACTORS,
@@ -116,15 +148,30 @@ def _order(r: ImageRecord) -> tuple[str, int]:
     return r.path, r.camid
 
 
+def _mlr_protocol(
+    raw: RawDataset, seed: int, interpolation: str, train: list[ImageRecord],
+    test: tuple[list[ImageRecord], dict[str, list[ImageRecord]]], **meta: object,
+) -> Protocol:
+    """The Protocol both MLR variants write: factor classes, meta naming root and factors."""
+    query, galleries = test
+    return Protocol(dataset=raw.name, interpolation=interpolation, seed=seed,
+                    num_res_classes=len(FACTORS), train=train, query=query, galleries=galleries,
+                    meta={"protocol": "mlr", "root": _stored_root(raw),
+                          "factors": list(FACTORS), **meta})
+
+
 def build_mlr_protocol(
     raw: RawDataset,
     seed: int,
     interpolation: str = "bicubic",
     gallery_modes: Sequence[str] = GALLERY_MODES,
     val_ids: int = 0,
+    variant: str = MLR_VARIANTS[0],
 ) -> Protocol:
     """The multiple-low-resolution protocol of SING on a dataset of HR images.
 
+    variant "per-image" (the default, described here) or "sing" (_build_sing_protocol;
+    the module docstring compares them).
     train: every HR image (factor 1) followed by one LR copy of each, r drawn from {2,3,4}
         (2 x N_train records, same pids).
     query: every query image with r drawn from {2,3,4}.
@@ -138,29 +185,92 @@ def build_mlr_protocol(
     """
     _check_modes(gallery_modes)
     resampling(interpolation)  # fail early on a bad name
+    if variant not in MLR_VARIANTS:
+        raise ReIDError(f"unknown --mlr-variant {variant!r}; choose {', '.join(MLR_VARIANTS)}")
+    if variant == "sing":
+        return _build_sing_protocol(raw, seed, interpolation, gallery_modes, val_ids)
     train = raw.subset("train")
     streams = {name: np.random.default_rng([seed, i]) for i, name in
                enumerate(("train", "query", "single", "multi"))}
     held = _hold_out(sorted({r.pid for r in train}), val_ids, np.random.default_rng([seed, 10]))
     kept = relabel([r for r in train if r.pid not in held]) if held else train
-    query, galleries = _mlr_test_sets(raw.subset("query"), raw.subset("gallery"), gallery_modes,
-                                      streams)
-    protocol = Protocol(
-        dataset=raw.name,
-        interpolation=interpolation,
-        seed=seed,
-        num_res_classes=len(FACTORS),
-        train=list(kept) + _with_factors(kept, LR_FACTORS, streams["train"]),
-        query=query,
-        galleries=galleries,
-        meta={"protocol": "mlr", "root": _stored_root(raw), "factors": list(FACTORS)},
-    )
+    protocol = _mlr_protocol(
+        raw, seed, interpolation, list(kept) + _with_factors(kept, LR_FACTORS, streams["train"]),
+        _mlr_test_sets(raw.subset("query"), raw.subset("gallery"), gallery_modes, streams))
     if held:
         val_streams = {name: np.random.default_rng([seed, 11, i])
                        for i, name in enumerate(("query", "multi"))}
         protocol.validation = _mlr_validation(
             [r for r in train if r.pid in held], np.random.default_rng([seed, 12]),
             gallery_modes, val_streams, protocol)
+        protocol.meta["val_ids"] = sorted(held)
+    return protocol
+
+
+def _split_one_camera(records: Sequence[ImageRecord]) -> tuple[list[ImageRecord], list[str]]:
+    """(records of the ids seen by two cameras or more, the first image's file name of
+    every other id): SING down-samples one camera per id, which must leave an HR one."""
+    cams = _cameras_by_id(records)
+    first: dict[int, str] = {}
+    for r in records:
+        if len(cams[r.pid]) < 2:
+            first.setdefault(r.pid, Path(r.path).name)
+    return [r for r in records if len(cams[r.pid]) >= 2], [first[p] for p in sorted(first)]
+
+
+def _lr_cameras(records: Sequence[ImageRecord], rng: np.random.Generator) -> dict[int, int]:
+    """Id -> its LR camera, drawn uniformly among the cameras that saw it (in id order,
+    so seeded); a camera that never saw the id is never drawn."""
+    cams = _cameras_by_id(records)
+    return {pid: int(rng.choice(sorted(cams[pid]))) for pid in sorted(cams)}
+
+
+def _sing_test_sets(
+    test: list[ImageRecord], lr_camera: Mapping[int, int], distractors: list[ImageRecord],
+    gallery_modes: Sequence[str], streams: dict[str, np.random.Generator],
+) -> tuple[list[ImageRecord], dict[str, list[ImageRecord]]]:
+    """SING's queries (every image of its id's LR camera, r from {2,3,4} each) and
+    galleries (the id's other cameras, plus distractors), degraded as _mlr_test_sets."""
+    query = [r for r in test if r.camid == lr_camera[r.pid]]
+    gallery = [r for r in test if r.camid != lr_camera[r.pid]] + distractors
+    return _mlr_test_sets(query, gallery, gallery_modes, streams)
+
+
+def _build_sing_protocol(
+    raw: RawDataset, seed: int, interpolation: str, gallery_modes: Sequence[str], val_ids: int,
+) -> Protocol:
+    """The MLR protocol as SING builds it (choices: the module docstring).
+
+    train: each image once; per id, its LR camera's images with r from {2,3,4} each, the
+    other cameras' at HR. Test ids are those of the query subset, their query and gallery
+    images pooled; query / galleries: _sing_test_sets. Ids seen by one camera are
+    dropped (meta["dropped_one_camera"]). Streams are seeded apart from the per-image
+    variant's, one per subset as there.
+    """
+    streams = {name: np.random.default_rng([seed, 20, i]) for i, name in
+               enumerate(("train", "query", "single", "multi"))}
+    train, dropped_train = _split_one_camera(raw.subset("train"))
+    test_ids = {r.pid for r in raw.subset("query")}
+    pooled = sorted(raw.subset("query") + raw.subset("gallery"), key=_order)
+    test, dropped_test = _split_one_camera([r for r in pooled if r.pid in test_ids])
+    train_cameras = _lr_cameras(train, np.random.default_rng([seed, 21]))
+    held = _hold_out(sorted(train_cameras), val_ids, np.random.default_rng([seed, 10]))
+    kept = [r for r in train if r.pid not in held]
+    low = iter(_with_factors([r for r in kept if r.camid == train_cameras[r.pid]], LR_FACTORS,
+                             streams["train"]))
+    protocol = _mlr_protocol(
+        raw, seed, interpolation,
+        relabel([next(low) if r.camid == train_cameras[r.pid] else r for r in kept]),
+        _sing_test_sets(test, _lr_cameras(test, np.random.default_rng([seed, 22])),
+                        [r for r in pooled if r.pid not in test_ids], gallery_modes, streams),
+        mlr_variant="sing", dropped_one_camera={"train": dropped_train, "test": dropped_test})
+    if held:
+        val_streams = {name: np.random.default_rng([seed, 23, i])
+                       for i, name in enumerate(("query", "multi"))}
+        query, galleries = _sing_test_sets([r for r in train if r.pid in held], train_cameras,
+                                           [], gallery_modes, val_streams)
+        protocol.validation = replace(protocol, train=[], query=query, galleries=galleries,
+                                      meta={"protocol": "mlr", "mlr_variant": "sing"})
         protocol.meta["val_ids"] = sorted(held)
     return protocol
 

@@ -17,6 +17,9 @@ from rfdreid.fileio import atomic_write_text
 
 PROTOCOL_VERSION = 1
 INT64_MAX = 2**63 - 1  # pids and camids become int64 tensors: a larger one overflows there
+# How an MLR protocol chooses its LR images (see rfdreid.data.protocols); a file without
+# meta "mlr_variant" was written before variants existed and is per-image.
+MLR_VARIANTS = ("per-image", "sing")
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,12 @@ class Protocol:
     @property
     def num_train_pids(self) -> int:
         return len({r.pid for r in self.train})
+
+    @property
+    def mlr_variant(self) -> str:
+        """The MLR construction of the file (MLR_VARIANTS): per-image unless meta says so,
+        so per-image files keep their old bytes and old files read as what they are."""
+        return str(self.meta.get("mlr_variant", MLR_VARIANTS[0]))
 
     def subsets(self) -> dict[str, list[ImageRecord]]:
         """Every record list by name: train, query, gallery_<mode> and query_<mode>."""
@@ -215,6 +224,18 @@ class _Schema:
         for name, items in named.items():
             self.records(items, f"{where}{key}.{name}", res_classes)
 
+    def mlr_variant(self, meta: dict[str, Any], at: str) -> None:
+        """meta["mlr_variant"], where present, names a variant of an MLR protocol."""
+        if "mlr_variant" not in meta:
+            return
+        variant = meta["mlr_variant"]
+        if variant not in MLR_VARIANTS:
+            raise self.fail(f"{at}mlr_variant", f"must be one of {', '.join(MLR_VARIANTS)}, "
+                            f"got {variant!r:.60}")
+        if meta.get("protocol") != "mlr":
+            raise self.fail(f"{at}mlr_variant", "applies to MLR protocols only, but meta."
+                            f"protocol is {meta.get('protocol')!r:.60}")
+
     def protocol(self, d: object, where: str) -> None:
         known = {f.name: f.default is MISSING and f.default_factory is MISSING
                  for f in fields(Protocol)} | {"version": False}
@@ -227,7 +248,7 @@ class _Schema:
         if obj.get("split") is not None:
             self.value(obj, "split", int, at, low=0)
         if "meta" in obj:
-            self.value(obj, "meta", dict, at)
+            self.mlr_variant(self.value(obj, "meta", dict, at), f"{at}meta.")
         train = self.records(obj["train"], f"{at}train", res_classes)
         self.records(obj["query"], f"{at}query", res_classes)
         self.named_lists(obj, "galleries", at, res_classes)
