@@ -45,6 +45,22 @@ def step_table(res: Results) -> str:
                       "AVX2 img/s (vs fp32 channels_last)"], rows)
 
 
+def extract_table(res: Results) -> str:
+    """Extraction img/s per model and variant on both CPU kinds, against that CPU's fp32."""
+    rows = []
+    for model in dict.fromkeys(r["model"] for r in res.rows("cpu_kinds_extract")):
+        for variant in ("fp32", "fp32_compile", "bf16"):
+            cells = []
+            for cpu in CPUS:
+                run = res.one("cpu_kinds_extract", cpu=cpu, model=model, variant=variant)
+                base = float(res.one("cpu_kinds_extract", cpu=cpu, model=model,
+                                     variant="fp32")["img_s"])
+                first = f", first call {run['first_call_s']} s" if run["first_call_s"] else ""
+                cells.append(f"{run['img_s']} ({float(run['img_s']) / base:.2f}×{first})")
+            rows.append([model, variant.replace("_", " + "), *cells])
+    return fmt.table(["model", "variant", "AMX img/s (vs fp32)", "AVX2 img/s (vs fp32)"], rows)
+
+
 def demo_seconds(res: Results, cpu: str, config: str) -> float:
     return float(res.rows("demo", cpu=cpu, config=config)[0]["seconds"])
 
@@ -57,7 +73,8 @@ def demo_table(res: Results) -> str:
 
 
 def tables(res: Results) -> dict[str, str]:
-    return {"cpu_kinds_step": step_table(res), "demo": demo_table(res)}
+    return {"cpu_kinds_step": step_table(res), "cpu_kinds_extract": extract_table(res),
+            "demo": demo_table(res)}
 
 
 def values(res: Results) -> dict[str, str]:
