@@ -87,6 +87,8 @@ def values(res: Results) -> dict[str, str]:
             out[f"{key}.fp32_img_s"] = fmt.num(fp32, 0)
             out[f"{key}.bf16_ratio"] = f"{bf16 / fp32:.2f}×"
             out[f"{key}.bf16_slowdown"] = fmt.num(fp32 / bf16, 0)
+            out[f"{key}.channels_last_gain"] = (
+                f"{fp32 / measured(res, cpu, preset, 'fp32_contiguous'):.2f}×")
             compiled = res.one("cpu_kinds_step", cpu=cpu, preset=preset,
                                variant="fp32_channels_last_compile")
             out[f"{key}.compile_gain"] = (f"{float(compiled['img_s']) / fp32:.2f}×"
@@ -94,4 +96,10 @@ def values(res: Results) -> dict[str, str]:
             out[f"{key}.compile_seconds"] = (fmt.num(float(compiled["first_step_s"]), 0)
                                              if compiled["first_step_s"] else "–")
         out[f"demo.{cpu}.now.minutes"] = fmt.num(demo_seconds(res, cpu, "now") / 60)
+    amx = float(res.one("protocol_time", cpu="amx", protocol="caviar")["minutes"])
+    # AVX2 trains cpu_caviar_bf in fp32 (auto), AMX in bf16: scale by the step rates
+    ratio = (measured(res, "amx", "cpu_caviar_bf", "bf16_channels_last")
+             / measured(res, "avx2", "cpu_caviar_bf", "fp32_channels_last"))
+    out["protocol_time.caviar.amx"] = fmt.num(amx, 0)
+    out["protocol_time.caviar.avx2_projected"] = fmt.num(amx * ratio, 0)
     return out
