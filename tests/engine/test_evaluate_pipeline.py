@@ -304,3 +304,14 @@ def test_high_resolution_reads_factors_or_pixel_bins():
     real = replace(mlr, meta={"res_bin_edges": [0, 1, 2, 3, 4, 5]})
     assert evaluate._high_resolution(real, records).tolist() == [False, False, True, True,
                                                                  False]
+
+
+def test_cli_verification_over_the_pair_cap_is_one_line(cli, trained_pair, tmp_path,
+                                                        monkeypatch):
+    from rfdreid.evaluation import verification
+
+    monkeypatch.setattr(verification, "MAX_PAIRS", 10)
+    cli("evaluate", "--bf", trained_pair.bf, "--protocol", trained_pair.protocol, "--out",
+        tmp_path / "eval", "--verification").assert_one_line_error("exceeds the cap of 10",
+                                                                    "--verification")
+    assert not (tmp_path / "eval" / "results.json").exists()

@@ -119,7 +119,9 @@ def test_report_counts_histograms_and_markdown():
     assert sum(hist["genuine"]) == 2 and sum(hist["impostor"]) == 5
     assert hist["edges"][0] == pytest.approx(0.1) and hist["edges"][-1] == pytest.approx(0.9)
     md = v.to_markdown("test", {"B-F": rep})
-    assert "| B-F | all | 2 | 5 | 100.0 (0.4) | n/r |" in md
+    assert "| B-F | all | 2 | 5 | 100.0 (0.4) | not reachable |" in md
+    with pytest.raises(ReIDError, match="must lie in"):
+        v.tpr_at_fpr(pairs, 1.0)
 
 
 def test_refusals_are_one_line_errors(monkeypatch):

@@ -127,14 +127,13 @@ class OperatingPoint:
 
 def tpr_at_fpr(pairs: PairDistances, target: float) -> OperatingPoint:
     """The largest threshold whose FPR <= target, and its TPR (module doc)."""
+    if not 0 < target < 1:
+        raise ReIDError(f"a target FPR must lie in (0, 1), got {target}")
     n = len(pairs.impostor)
     allowed = math.floor(target * n + 1e-9)  # 1e-9: 0.29 * 100 must allow 29, not 28
     if allowed < 1 or not len(pairs.genuine):
         return OperatingPoint(target, None, None, None)
-    if allowed >= n:
-        t = np.float32(np.inf)
-    else:
-        t = np.nextafter(np.float32(pairs.impostor[allowed]), np.float32(-np.inf))
+    t = np.nextafter(np.float32(pairs.impostor[min(allowed, n - 1)]), np.float32(-np.inf))
     tpr, fpr = (float(_accepted(s, np.array([t]))[0]) for s in (pairs.genuine, pairs.impostor))
     return OperatingPoint(target, float(t), tpr, fpr)
 
@@ -212,15 +211,16 @@ def threshold_from_results(results: Path, checkpoint: Path, method: str, fpr: fl
 
 def to_markdown(title: str, reports: dict[str, dict[str, dict[str, Any]]]) -> str:
     """One table of {method: report()}: TPR (%) at each target FPR with its threshold, one
-    row per method and pair group; "n/r" where the FPR is not reachable."""
+    row per method and pair group."""
     targets = list(next(iter(next(iter(reports.values())).values()))["at_fpr"])
     lines = [f"### verification, {title}", "",
-             "| method | pairs | genuine | impostor | "
+             "| method | pair group | genuine | impostor | "
              + " | ".join(f"TPR @ FPR {t} (threshold)" for t in targets) + " |",
              "|---|---|---|---|" + "---|" * len(targets)]
     for method, groups in reports.items():
         for group, r in groups.items():
-            cells = [f"{100 * p['tpr']:.1f} ({p['threshold']:.4g})" if p["reachable"] else "n/r"
+            cells = [f"{100 * p['tpr']:.1f} ({p['threshold']:.4g})" if p["reachable"]
+                     else "not reachable"
                      for p in r["at_fpr"].values()]
             lines.append(f"| {method} | {group} | {r['genuine']} | {r['impostor']} | "
                          + " | ".join(cells) + " |")
