@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ from rfdreid.engine.gallery import (
     feature_distance,
     gallery_images,
 )
-from rfdreid.errors import ReIDError
+from rfdreid.errors import ReIDError, finite_number
 from rfdreid.evaluation.distance import (
     DEFAULT_LAMBDA,
     DEFAULT_RFD_FORM,
@@ -207,6 +208,7 @@ class ReIDModel:
         self, query: ImageInput, folder: str | Path, top_k: int = 10,
         rfd_lambda: float = DEFAULT_LAMBDA, cache_dir: str | Path | None = None,
         progress: bool = False, skip_bad: bool = False, rerank: RerankParams | None = None,
+        max_distance: float | None = None,
     ) -> SearchResult:
         """The `top_k` gallery files of `folder` closest to one query image.
 
@@ -214,10 +216,14 @@ class ReIDModel:
         skip_bad: unreadable gallery files are left out and listed in `.skipped`.
         rerank: k-reciprocal re-ranking after the B-F / RFD distance (hit distances are
         then eq. 13's d*); it compares the whole gallery with itself, (1 + G)² distances.
+        max_distance: keep only hits at distance <= max_distance (a match threshold, e.g.
+        one `rfdreid evaluate --verification` measured), so fewer than top_k may come back.
         """
         if len(_as_list(query)) != 1:
             raise ReIDError("search takes one query image")
         check_rfd_lambda(rfd_lambda, "rfd_lambda")  # before any image is embedded
+        limit = math.inf if max_distance is None else finite_number(max_distance,
+                                                                    "max_distance")
         q = self.features(query)  # first: an unreadable query fails before the gallery work
         paths, gallery = self.embed_folder(folder, cache_dir, progress=progress,
                                            skip_bad=skip_bad)
@@ -228,7 +234,8 @@ class ReIDModel:
             dist = rerank_features(q.f, gallery.f, q.r, gallery.r, rfd_lambda, self.rfd_form,
                                    rerank)[0]
         itself = Path(query).resolve() if isinstance(query, (str, Path)) else None
-        ranked = [i for i in torch.argsort(dist, stable=True).tolist()
+        order = torch.argsort(dist, stable=True)
+        ranked = [i for i in order[dist[order] <= limit].tolist()
                   if paths[i].resolve() != itself][:top_k]
         hits = [Hit(n, paths[i], float(dist[i])) for n, i in enumerate(ranked, start=1)]
         return SearchResult(hits, skipped)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
 from PIL import Image
 
 from rfdreid.engine import gallery as gallery_module
+from rfdreid.errors import ReIDError
 from rfdreid.evaluation.visualize import LABEL_HEIGHT, PAD, SEPARATOR
 
 
@@ -119,3 +121,62 @@ def test_rerank_keeps_the_query_s_copy_on_top_and_refuses_one_image(cli, trained
     search(cli, trained, one, "--rerank").assert_one_line_error("gallery of at least 2 images")
     search(cli, trained, market_gallery, "--rerank", "--rerank-lambda", "-1"
            ).assert_one_line_error("lambda must be in [0, 1]")
+
+
+def test_max_distance_keeps_exactly_the_hits_within_it(model, trained, market_gallery):
+    """API: the filtered result is the unfiltered ranking cut at D, whatever D."""
+    query = trained.images / "7_0_2.jpg"
+    n = len(list(market_gallery.glob("*.jpg")))
+    every = model.search(query, market_gallery, top_k=n)
+    for limit in (every[0].distance, every[3].distance, every[-1].distance, -1e9):
+        got = model.search(query, market_gallery, top_k=n, max_distance=limit)
+        assert got == [h for h in every if h.distance <= limit]
+    assert model.search(query, market_gallery, top_k=2, max_distance=every[3].distance) \
+        == every[:2]
+    with pytest.raises(ReIDError, match="max_distance=nan is invalid"):
+        model.search(query, market_gallery, max_distance=float("nan"))
+
+
+def _rows(res):
+    return [line.split()[-1] for line in res.out.splitlines() if line.split()[0].isdigit()]
+
+
+def test_cli_max_distance_and_at_fpr_from_results(cli, model, trained, market_gallery,
+                                                  tmp_path):
+    """--max-distance D and --at-fpr F (D read from an evaluation's verification section of
+    this checkpoint and method) both print the unfiltered rows with distance <= D."""
+    n = len(list(market_gallery.glob("*.jpg")))
+    every = search(cli, trained, market_gallery, "--top-k", str(n))
+    hits = model.search(market_gallery.parent / "0007_c1s1_000002_00.jpg", market_gallery,
+                        top_k=n)
+    limit = (hits[2].distance + hits[3].distance) / 2
+    assert hits[2].distance < limit < hits[3].distance
+    res = search(cli, trained, market_gallery, "--top-k", str(n), "--max-distance", str(limit))
+    assert res.code == 0, res.err
+    assert _rows(res) == _rows(every)[:3] and "within distance" in res.out
+
+    point = {"reachable": True, "threshold": limit, "tpr": 0.5, "fpr": 0.001}
+    methods = {"B-F+RFD filter (λ=0.1)": {"all": {"at_fpr": {"0.001": point,
+                                                             "0.0001": {"reachable": False}}}}}
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"verification": [
+        {"split": str(trained.bf.resolve()), "galleries": {"multi": methods}}]}))
+    res = search(cli, trained, market_gallery, "--top-k", str(n), "--at-fpr", "1e-3",
+                 "--results", results)
+    assert res.code == 0, res.err
+    assert _rows(res) == _rows(every)[:3]
+
+    search(cli, trained, market_gallery, "--at-fpr", "1e-4", "--results", results
+           ).assert_one_line_error("FPR 0.0001 was not reachable", "--at-fpr")
+    search(cli, trained, market_gallery, "--at-fpr", "1e-3", "--results", results,
+           "--lambda", "0.5").assert_one_line_error("not B-F+RFD filter (λ=0.5)")
+    search(cli, trained, market_gallery, "--at-fpr", "1e-3"
+           ).assert_one_line_error("--at-fpr and --results go together")
+    search(cli, trained, market_gallery, "--max-distance", "inf"
+           ).assert_one_line_error("--max-distance=inf is invalid")
+    results.write_text(json.dumps({"verification": [{"split": 3}]}))
+    search(cli, trained, market_gallery, "--at-fpr", "1e-3", "--results", results
+           ).assert_one_line_error("malformed verification section")
+    results.write_text(json.dumps({"summary": {}}))
+    search(cli, trained, market_gallery, "--at-fpr", "1e-3", "--results", results
+           ).assert_one_line_error("no verification section", "--verification")

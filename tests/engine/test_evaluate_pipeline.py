@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from rfdreid.config import EvalConfig, load_config
 from rfdreid.engine import evaluate
@@ -240,3 +241,77 @@ def test_cli_rerank_rows_and_one_line_errors(cli, trained_pair, tmp_path):
         cli(*base, "--rerank", flag, value).assert_one_line_error(fragment)
     cli(*base, "--rerank", "--rerank-max-gib", "1e-9").assert_one_line_error(
         "distance matrix", "--rerank-max-gib")
+
+
+def test_cli_verification_section_table_and_plot(cli, trained_pair, tmp_path):
+    """--verification adds, per gallery and method, pair counts that match a count over the
+    protocol's records (same id & other camera = genuine, other id = impostor), pair groups
+    from the recorded factors, a table and a PNG per gallery."""
+    from rfdreid.data.records import Protocol
+
+    out = tmp_path / "eval"
+    res = cli("evaluate", "--bf", trained_pair.bf, "--br", trained_pair.br, "--protocol",
+              trained_pair.protocol, "--out", out, "--verification")
+    assert res.code == 0, res.err
+    assert "### verification, multi-resolution gallery" in res.out
+    [entry] = json.loads((out / "results.json").read_text())["verification"]
+    assert entry["split"] == str(trained_pair.bf.resolve())
+    protocol = Protocol.load(trained_pair.protocol)
+    for mode, gallery in protocol.galleries.items():
+        methods = entry["galleries"][mode]
+        assert list(methods) == ["B-F", "B-F+RFD filter (λ=0.1)"]
+        for groups in methods.values():
+            want: dict[str, list[int]] = {}
+            for q, g in ((q, g) for q in protocol.query for g in gallery):
+                if q.pid == g.pid and q.camid == g.camid:
+                    continue
+                name = ("HR→HR" if q.factor == 1 else "LR→HR") if g.factor == 1 else "other"
+                for n in ("all", name):
+                    want.setdefault(n, [0, 0])[q.pid != g.pid] += 1
+            assert {n: [r["genuine"], r["impostor"]] for n, r in groups.items()} == want
+            # 4 queries x 12 images: 36 impostor pairs resolve no FPR of 1e-2 or below.
+            assert all(p == {"reachable": False} for p in groups["all"]["at_fpr"].values())
+        with Image.open(out / f"verification_{mode}.png") as picture:
+            assert picture.format == "PNG"
+
+
+def test_cli_verification_without_impostor_pairs_is_one_line(cli, own_protocol, tmp_path):
+    from dataclasses import replace
+
+    from rfdreid.data.records import Protocol
+
+    trained_pair, path = own_protocol
+    p = Protocol.load(path)
+    pid = p.query[0].pid
+    replace(p, query=p.query[:1], galleries={k: [r for r in g if r.pid == pid]
+                                             for k, g in p.galleries.items()}).save(path)
+    cli("evaluate", "--bf", trained_pair.bf, "--protocol", path, "--out", tmp_path / "eval",
+        "--verification").assert_one_line_error("needs impostor pairs", "--verification")
+
+
+def test_high_resolution_reads_factors_or_pixel_bins():
+    """MLR-style protocols: HR = kept at factor 1; real-resolution ones (pixel-count bins
+    recorded, label 0 = fewest pixels): the upper half of the bins."""
+    from dataclasses import replace
+
+    from rfdreid.data.records import ImageRecord, Protocol
+
+    records = [ImageRecord("x.jpg", 1, 0, factor=f, res_label=b)
+               for f, b in ((1, 0), (2, 1), (1, 3), (1, 4), (1, 2))]
+    mlr = Protocol(dataset="d", interpolation="bicubic", seed=0, num_res_classes=5, train=[],
+                   query=records, galleries={})
+    assert evaluate._high_resolution(mlr, records).tolist() == [True, False, True, True, True]
+    real = replace(mlr, meta={"res_bin_edges": [0, 1, 2, 3, 4, 5]})
+    assert evaluate._high_resolution(real, records).tolist() == [False, False, True, True,
+                                                                 False]
+
+
+def test_cli_verification_over_the_pair_cap_is_one_line(cli, trained_pair, tmp_path,
+                                                        monkeypatch):
+    from rfdreid.evaluation import verification
+
+    monkeypatch.setattr(verification, "MAX_PAIRS", 10)
+    cli("evaluate", "--bf", trained_pair.bf, "--protocol", trained_pair.protocol, "--out",
+        tmp_path / "eval", "--verification").assert_one_line_error("exceeds the cap of 10",
+                                                                    "--verification")
+    assert not (tmp_path / "eval" / "results.json").exists()

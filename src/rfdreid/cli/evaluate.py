@@ -45,6 +45,10 @@ def evaluate(
     out: Annotated[Optional[Path], typer.Option(help="Where to write results.json/.md.")] = None,
     visualize: Annotated[int, typer.Option(
         min=0, help="Draw the top-10 of K queries per gallery (Fig. 4) under OUT/rankings/.")] = 0,
+    verification: Annotated[bool, typer.Option(
+        "--verification", help="Also report TPR at FPR 1e-2/1e-3/1e-4 with the distance "
+        "thresholds, per pair group (LR→HR, HR→HR), and plot OUT/verification_<gallery>.png "
+        "(ROC, distance histograms).")] = False,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="eval.key=value overrides.")] = None,
     rerank: ro.Rerank = None,
@@ -81,6 +85,6 @@ def evaluate(
         f"{k}={getattr(ecfg, k)} ({src})" for k, src in sources.items()))
     settings = {k: {"value": getattr(ecfg, k), "source": src} for k, src in sources.items()}
     _, md = evaluate_runs(pairs, ecfg, out_dir=out_dir, device=device, visualize=visualize,
-                          settings=settings)
+                          settings=settings, verify=verification)
     typer.echo(md)
     typer.echo(f"results written to {out_dir}/results.json and results.md")

@@ -9,7 +9,7 @@ import typer
 
 from rfdreid.cli import rerank_options as ro
 from rfdreid.cli.main import app
-from rfdreid.errors import ReIDError
+from rfdreid.errors import ReIDError, finite_number
 from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, check_rfd_lambda
 from rfdreid.fileio import check_writable
 
@@ -40,6 +40,13 @@ def search(
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
     skip_bad: Annotated[bool, typer.Option(
         help="Leave out gallery files that cannot be read, and list them.")] = False,
+    max_distance: Annotated[Optional[float], typer.Option(
+        help="Show only hits at distance <= D (a match threshold).")] = None,
+    at_fpr: Annotated[Optional[float], typer.Option(
+        help="Take --max-distance from --results: the threshold `rfdreid evaluate "
+        "--verification` measured at this false positive rate (1e-2, 1e-3 or 1e-4).")] = None,
+    results: Annotated[Optional[Path], typer.Option(
+        help="results.json of `rfdreid evaluate --verification` (for --at-fpr).")] = None,
     rerank: ro.Rerank = None,
     rerank_k1: ro.RerankK1 = None,
     rerank_k2: ro.RerankK2 = None,
@@ -52,6 +59,7 @@ def search(
     names follow Market-1501 (`PPPP_c...`), true matches are marked.
     """
     from rfdreid.api import ReIDModel
+    from rfdreid.engine.evaluate import Method
     from rfdreid.engine.gallery import person_id
     from rfdreid.evaluation.visualize import draw_ranking
 
@@ -59,15 +67,19 @@ def search(
     if out is not None:
         _check_picture(out)
     params = ro.params(rerank_k1, rerank_k2, rerank_lambda, rerank_max_gib) if rerank else None
+    # The label evaluation gives this ranking: --at-fpr looks its threshold up by it.
+    method = Method(rfd_form if br else None, rfd_lambda if br else 0.0,
+                    rerank=params is not None).label
+    max_distance = _threshold(max_distance, at_fpr, results, checkpoint, method)
     model = ReIDModel.from_checkpoint(checkpoint, br, device=device, flip=flip,
                                       normalize=normalize, rfd_form=rfd_form)
     hits = model.search(query, gallery, top_k=top_k, rfd_lambda=rfd_lambda,
-                        cache_dir=cache_dir, progress=True, skip_bad=skip_bad, rerank=params)
+                        cache_dir=cache_dir, progress=True, skip_bad=skip_bad, rerank=params,
+                        max_distance=max_distance)
     pids = [person_id(p) for p in (query, *(h.path for h in hits))]
     matches = None if None in pids else [pid == pids[0] for pid in pids[1:]]
-    method = f"B-F+RFD {rfd_form} (λ={rfd_lambda:g})" if br else "B-F"
-    method += " + re-ranking" if params else ""
-    typer.echo(f"top {len(hits)} of {gallery} for {query} by {method}:")
+    within = "" if max_distance is None else f" within distance {max_distance:.6g}"
+    typer.echo(f"top {len(hits)} of {gallery} for {query} by {method}{within}:")
     typer.echo(f"{'rank':>4}  {'distance':>9}  {'match' if matches else '':5}  file")
     for i, hit in enumerate(hits):
         mark = ("yes" if matches[i] else "no") if matches else ""
@@ -78,6 +90,24 @@ def search(
     if out is not None:
         draw_ranking(query, [h.path for h in hits], matches, [h.distance for h in hits], out)
         typer.echo(f"ranking picture written to {out}")
+
+
+def _threshold(max_distance: float | None, at_fpr: float | None, results: Path | None,
+               checkpoint: Path, method: str) -> float | None:
+    """The distance limit: --max-distance, or the one --results measured at --at-fpr for
+    this checkpoint and method; contradictory or half-given options are one line."""
+    if max_distance is not None:
+        finite_number(max_distance, "--max-distance")
+    if (at_fpr is None) != (results is None):
+        raise ReIDError("--at-fpr and --results go together: --at-fpr 1e-3 --results "
+                        "runs/x/eval/results.json")
+    if at_fpr is None or results is None:
+        return max_distance
+    if max_distance is not None:
+        raise ReIDError("give --max-distance or --at-fpr, not both")
+    from rfdreid.evaluation.verification import threshold_from_results
+
+    return threshold_from_results(results, checkpoint, method, at_fpr)
 
 
 def _check_picture(out: Path) -> None:

@@ -30,10 +30,10 @@ from rfdreid.engine.extract import (
 )
 from rfdreid.engine.gallery import Features, feature_distance
 from rfdreid.errors import ReIDError
-from rfdreid.evaluation import RankResult, evaluate_features, rank_result
+from rfdreid.evaluation import RankResult, evaluate_features, rank_result, verification
 from rfdreid.evaluation.distance import RFD_FORMS
 from rfdreid.evaluation.rerank import rerank_features
-from rfdreid.evaluation.visualize import draw_protocol_rankings, plot_split_r1
+from rfdreid.evaluation.visualize import draw_protocol_rankings, plot_split_r1, plot_verification
 
 METRICS = ("r1", "r5", "r10", "mAP", "mINP")
 
@@ -173,13 +173,27 @@ def _gallery_sets(protocol: Protocol) -> list[tuple[str, list[ImageRecord], list
             for mode, gallery in protocol.galleries.items()]
 
 
+def _set_features(protocol: Protocol, features: _PairFeatures, mode: str,
+                  queries: list[ImageRecord], gallery: list[ImageRecord]
+                  ) -> tuple[Features, Features]:
+    """Features of one gallery protocol's queries and gallery."""
+    return (features("query" if queries is protocol.query else f"query_{mode}", queries),
+            features(f"gallery_{mode}", gallery))
+
+
+def _labels(queries: list[ImageRecord], gallery: list[ImageRecord]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(query pids, gallery pids, query cameras, gallery cameras)."""
+    return (np.array([r.pid for r in queries]), np.array([r.pid for r in gallery]),
+            np.array([r.camid for r in queries]), np.array([r.camid for r in gallery]))
+
+
 def _evaluate(q: Features, g: Features, queries: list[ImageRecord],
               gallery: list[ImageRecord], methods: list[Method], ecfg: EvalConfig
               ) -> dict[Method, RankResult]:
     """Metrics of every method on one query/gallery pair (D_f once per RFD form; each
     re-ranked method from its own pooled distance)."""
-    labels = (np.array([r.pid for r in queries]), np.array([r.pid for r in gallery]),
-              np.array([r.camid for r in queries]), np.array([r.camid for r in gallery]))
+    labels = _labels(queries, gallery)
     out: dict[Method, RankResult] = {}
     ranked = [m for m in methods if not m.rerank]
     for form in dict.fromkeys(m.form or ecfg.rfd_form for m in ranked):
@@ -230,8 +244,7 @@ def evaluate_protocol(
     """Every method on every gallery protocol of `protocol`."""
     out: SplitResult = {}
     for mode, queries, gallery in _gallery_sets(protocol):
-        q = features("query" if queries is protocol.query else f"query_{mode}", queries)
-        g = features(f"gallery_{mode}", gallery)
+        q, g = _set_features(protocol, features, mode, queries, gallery)
         methods = [Method()] + (rfd_methods(ecfg) if with_rfd else [])
         if with_rfd and chosen:
             methods.append(Method(ecfg.rfd_form, chosen[mode]["lambda"], chosen=True))
@@ -243,6 +256,46 @@ def evaluate_protocol(
                                    rankings_dir / mode, num_rankings)
         out[mode] = {m.label: r for m, r in _evaluate(q, g, queries, gallery, methods,
                                                       ecfg).items()}
+    return out
+
+
+def _high_resolution(protocol: Protocol, records: list[ImageRecord]) -> np.ndarray:
+    """Which images are HR for the verification pair groups: on a real-resolution protocol
+    (pixel-count bins in meta["res_bin_edges"], label 0 = fewest pixels) the upper half of
+    the bins; on a degraded (MLR-style) one, the images kept at factor 1."""
+    if "res_bin_edges" in protocol.meta:
+        return np.array([2 * r.res_label >= protocol.num_res_classes for r in records])
+    return np.array([r.factor == 1 for r in records])
+
+
+VerificationReports = dict[str, dict[str, dict[str, dict[str, Any]]]]
+"""{gallery: {method label: verification.report()}}"""
+
+
+def verify_protocol(protocol: Protocol, features: _PairFeatures, ecfg: EvalConfig,
+                    plot_prefix: str | None = None) -> VerificationReports:
+    """Verification of B-F and (with B-R) B-F+RFD at the configured form and λ, on every
+    gallery protocol; with plot_prefix, also the ROC and histograms of all pairs as
+    `<plot_prefix><gallery>.png`. One gallery's pairs are held at a time (the cap of
+    verification.MAX_PAIRS); too many, or no genuine or impostor pairs, is one line."""
+    methods = [Method()]
+    if features.embed_r is not None and ecfg.rfd_lambda != 0.0:
+        methods.append(Method(ecfg.rfd_form, ecfg.rfd_lambda))
+    out: VerificationReports = {}
+    for mode, queries, gallery in _gallery_sets(protocol):
+        verification.check_pair_count(len(queries), len(gallery))
+        q, g = _set_features(protocol, features, mode, queries, gallery)
+        hr = _high_resolution(protocol, queries), _high_resolution(protocol, gallery)
+        pairs = {}
+        for m in methods:
+            dist = feature_distance(q, g, m.lam, m.form or ecfg.rfd_form)
+            pairs[m.label] = verification.pair_groups(dist, *_labels(queries, gallery), *hr)
+            verification.require_both_kinds(pairs[m.label]["all"],
+                                            f"the {mode} gallery of {protocol.dataset}")
+        out[mode] = {label: verification.report(groups) for label, groups in pairs.items()}
+        if plot_prefix is not None:
+            plot_verification({label: groups["all"] for label, groups in pairs.items()},
+                              f"{plot_prefix}{mode}.png", GALLERY_TITLES.get(mode, mode))
     return out
 
 
@@ -361,13 +414,16 @@ def to_markdown(table: dict[str, dict[str, dict[str, dict[str, float]]]], n_spli
 def evaluate_runs(
     pairs: list[RunPair], ecfg: EvalConfig, out_dir: Path | None = None,
     device: str = "cpu", progress: bool = True, visualize: int = 0,
-    settings: dict[str, object] | None = None,
+    settings: dict[str, object] | None = None, verify: bool = False,
 ) -> tuple[dict, str]:
     """Evaluate every split (and repeat), write `results.json` / `results.md` to out_dir.
 
     settings: the resolved evaluation settings and their sources, recorded in results.json.
     With out_dir: several splits also give `r1_per_split_<gallery>.png` (paper Fig. 5), and
     visualize=K draws K ranking pictures per split and gallery under `rankings/` (Fig. 4).
+    verify: also TPR at fixed FPRs with thresholds (evaluation/verification.py) on each
+    split's protocol file, as results.json's "verification" section, tables and
+    `verification_<gallery>.png` (`verification_split_<i>_<gallery>.png` for several splits).
     """
     results = [
         evaluate_pair(p, ecfg, device, progress,
@@ -386,6 +442,15 @@ def evaluate_runs(
         md += "\n" + "\n".join(
             f"- {GALLERY_TITLES.get(mode, mode)}: {paired_gain(per_split, mode, label, metric)}"
             for mode in per_split[0] for label in gain_rows for metric in ("r1", "mAP")) + "\n"
+    split_names = [f"split_{i:02d}_" if len(pairs) > 1 else "" for i in range(len(pairs))]
+    reports = [verify_protocol(*pair_features(p, ecfg, device, progress), ecfg,
+                               f"{out_dir}/verification_{name}" if out_dir else None)
+               for p, name in zip(pairs, split_names)] if verify else []
+    for i, r in enumerate(reports):
+        where = f", split {i:02d}" if len(pairs) > 1 else ""
+        md += "\n" + "\n".join(verification.to_markdown(GALLERY_TITLES.get(mode, mode) + where,
+                                                        methods)
+                                for mode, methods in r.items())
     chosen = [r.chosen for r in results if r.chosen]
     if chosen:
         md += "\n" + "\n".join(
@@ -402,6 +467,9 @@ def evaluate_runs(
                    "settings": settings or {"eval": dataclasses.asdict(ecfg)},
                    "chosen_lambda": [r.chosen for r in results], "summary": table,
                    "per_split": per_split_json}
+        if verify:
+            payload["verification"] = [{"split": str(p.bf.resolve()), "galleries": r}
+                                       for p, r in zip(pairs, reports)]
         atomic_write_text(out_dir / "results.json", json.dumps(payload, indent=1))
         atomic_write_text(out_dir / "results.md", md)
         if len(per_split) > 1:

@@ -7,6 +7,8 @@ Where things live:
   the chunked feature evaluator :func:`evaluate_features`.
 * ``rerank.py``   - k-reciprocal re-ranking (Zhong et al. 2017) after the RFD fusion
   (:func:`rerank_features`), on the pooled (query + gallery)² distance.
+* ``verification.py`` - genuine / impostor pair distances, ROC, TPR at a target FPR with
+  its match threshold, per LR->HR / HR->HR pair group (``rfdreid evaluate --verification``).
 * ``index.py``    - faiss gallery index and RFD re-ranking of a shortlist (:func:`search_rfd`);
   faiss itself loads when the first :class:`GalleryIndex` is built, not on import.
 """

@@ -1,4 +1,5 @@
-"""Pictures of results: ranked lists (paper Fig. 4) and rank-1 per split (paper Fig. 5).
+"""Pictures of results: ranked lists (paper Fig. 4), rank-1 per split (paper Fig. 5) and
+verification ROC / distance histograms.
 
 Why real sizes: Fig. 4 shows every image at its own resolution (no resizing), so a reader
 sees which resolutions the model matched; here images are bottom-aligned in one row:
@@ -22,6 +23,7 @@ from PIL import Image, ImageDraw, ImageFont
 from rfdreid.data.degrade import load_as_seen
 from rfdreid.data.images import read_image
 from rfdreid.data.records import ImageRecord
+from rfdreid.evaluation.verification import PairDistances, histograms, roc
 
 PAD = 8  # around every image; holds the FRAME
 SEPARATOR = 24  # gap between the query and the ranked list, with the dashed line
@@ -157,6 +159,36 @@ def plot_split_r1(
         ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
+    fig.tight_layout()
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_path)
+    return out_path
+
+
+def plot_verification(methods: dict[str, PairDistances], out_path: str | Path,
+                      title: str | None = None) -> Path:
+    """ROC of every method (log FPR axis) and, per method, the genuine and impostor
+    distance histograms (densities over shared bins), side by side."""
+    fig = Figure(figsize=(4.5 * (1 + len(methods)), 3.8), dpi=100)
+    axes = fig.subplots(1, 1 + len(methods), squeeze=False)[0]
+    for name, pairs in methods.items():
+        _, fpr, tpr = roc(pairs)
+        keep = np.unique(np.geomspace(1, len(fpr), 2000).astype(int) - 1)  # a drawable few
+        axes[0].plot(fpr[keep], tpr[keep], label=name)
+    axes[0].set(xscale="log", xlabel="false positive rate", ylabel="true positive rate",
+                title=f"ROC, {title}" if title else "ROC")
+    axes[0].grid(alpha=0.3)
+    axes[0].legend(fontsize="small")
+    for ax, (name, pairs) in zip(axes[1:], methods.items()):
+        edges, gen, imp = histograms(pairs)
+        widths = np.diff(edges)
+        for counts, label, colour in ((gen, "genuine", "tab:green"),
+                                      (imp, "impostor", "tab:red")):
+            ax.stairs(counts / max(counts.sum(), 1) / widths, edges, label=label,
+                      color=colour, fill=True, alpha=0.4)
+        ax.set(xlabel="distance", ylabel="density", title=name)
+        ax.legend(fontsize="small")
     fig.tight_layout()
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
