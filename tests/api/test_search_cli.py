@@ -121,6 +121,8 @@ def test_rerank_keeps_the_query_s_copy_on_top_and_refuses_one_image(cli, trained
     search(cli, trained, one, "--rerank").assert_one_line_error("gallery of at least 2 images")
     search(cli, trained, market_gallery, "--rerank", "--rerank-lambda", "-1"
            ).assert_one_line_error("lambda must be in [0, 1]")
+    search(cli, trained, market_gallery, "--rerank-k1", "4").assert_one_line_error(
+        "--rerank-k1 set but re-ranking is off", "add --rerank")
 
 
 def test_max_distance_keeps_exactly_the_hits_within_it(model, trained, market_gallery):

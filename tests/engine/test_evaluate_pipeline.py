@@ -241,6 +241,8 @@ def test_cli_rerank_rows_and_one_line_errors(cli, trained_pair, tmp_path):
         cli(*base, "--rerank", flag, value).assert_one_line_error(fragment)
     cli(*base, "--rerank", "--rerank-max-gib", "1e-9").assert_one_line_error(
         "distance matrix", "--rerank-max-gib")
+    cli(*base, "--rerank-k2", "3").assert_one_line_error(
+        "--rerank-k2 set but re-ranking is off", "add --rerank")
 
 
 def test_cli_verification_section_table_and_plot(cli, trained_pair, tmp_path):

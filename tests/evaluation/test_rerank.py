@@ -10,8 +10,10 @@ import pytest
 import torch
 
 from rfdreid.errors import ReIDError
+from rfdreid.evaluation import rerank as rerank_module
 from rfdreid.evaluation.rerank import (
     RerankParams,
+    pooled_distance,
     rerank,
     rerank_features,
     rerank_memory_gib,
@@ -177,3 +179,34 @@ def test_a_gallery_of_one_and_the_memory_cap_are_refused() -> None:
     cap = RerankParams(max_gib=rerank_memory_gib(10, 100) * 0.99)
     with pytest.raises(ReIDError, match=r"110² distance matrix.*--rerank-max-gib"):
         rerank_features(torch.randn(10, 4), torch.randn(100, 4), params=cap)
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_identical_images_get_bit_identical_pooled_rows_whatever_the_blocks(
+        fused: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Duplicated gallery images: their rows and columns of the pooled matrix are equal bit
+    for bit (so neighbour ties cannot depend on the CPU's kernels), with one-row blocks and
+    with the default ones."""
+    torch.manual_seed(0)
+    f = torch.randn(12, 64)
+    r = torch.randn(12, 8)
+    f[[7, 11]] = f[3].clone()
+    r[[7, 11]] = r[3].clone()
+    for block in (4, 4 * 12 * 3):  # one row per block, then the whole matrix in one
+        monkeypatch.setattr(rerank_module, "_BLOCK_BYTES", block)
+        d = pooled_distance(f, r if fused else None, 0.5 if fused else 0.0, "filter")
+        for j in (7, 11):
+            assert torch.equal(d[:, j], d[:, 3]) and torch.equal(d[j], d[3])
+        assert torch.isfinite(d).all()
+
+
+def test_far_apart_features_and_a_huge_lambda_stay_finite() -> None:
+    """exp(-d) underflows for distances in the hundreds (unnormalised features) and
+    overflows for a fused distance far below 0 (a huge RFD λ): d* must stay finite."""
+    torch.manual_seed(1)
+    qf, gf = 1000 * torch.randn(3, 16), 1000 * torch.randn(9, 16)
+    assert torch.isfinite(rerank_features(qf, gf, params=RerankParams(k1=3, k2=1))).all()
+    qr, gr = torch.randn(3, 4), torch.randn(9, 4)
+    out = rerank_features(qf / 1000, gf / 1000, qr, gr, rfd_lambda=1e6, rfd_form="filter",
+                          params=RerankParams(k1=3, k2=1))
+    assert torch.isfinite(out).all()

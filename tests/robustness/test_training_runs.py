@@ -12,7 +12,7 @@ import yaml
 
 from rfdreid.config import load_config
 from rfdreid.engine import trainer
-from rfdreid.engine.checkpoint import load_checkpoint, non_finite_tensors
+from rfdreid.engine.checkpoint import load_checkpoint, non_finite_tensors, read_trained_model
 from rfdreid.engine.runlock import run_lock
 
 from clirun import train_args
@@ -180,3 +180,17 @@ def test_resume_of_a_checkpoint_older_than_a_config_key(cli, tiny_protocol, tmp_
     res = cli(*train_args(tiny_protocol, out, "train.iterations=3"), "--resume")
     assert res.code == 0, res.err
     assert load_checkpoint(out / "checkpoint.pt")["iteration"] == 3
+
+
+def test_checkpoint_from_before_train_precision_resumes_in_fp32(cli, tiny_protocol, tmp_path):
+    """Checkpoints older than the key trained in fp32: that is what they resume as and
+    report, not today's default `auto` (bf16 on an AMX machine)."""
+    out = tmp_path / "run"
+    _trained_run(cli, tiny_protocol, out)
+    state = load_checkpoint(out / "checkpoint.pt")
+    del state["config"]["train"]["precision"], state["precision"]
+    torch.save(state, out / "checkpoint.pt")
+    assert read_trained_model(out / "checkpoint.pt").precision["value"] == "fp32"
+    res = cli(*train_args(tiny_protocol, out, "train.iterations=3"), "--resume")
+    assert res.code == 0, res.err
+    assert load_checkpoint(out / "checkpoint.pt")["precision"]["value"] == "fp32"

@@ -81,6 +81,7 @@ def evaluate(
     check_writable(out_dir, "--out", folder=True)
     stored = read_trained_model(pairs[0].bf, expect_kind="B-F").config.eval
     ecfg, sources = resolve_eval_config(stored, preset, overrides)
+    ro.require_rerank(ecfg.rerank, ro.given(rerank_k1, rerank_k2, rerank_lambda, rerank_max_gib))
     typer.echo("evaluation settings: " + ", ".join(
         f"{k}={getattr(ecfg, k)} ({src})" for k, src in sources.items()))
     settings = {k: {"value": getattr(ecfg, k), "source": src} for k, src in sources.items()}

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from rfdreid.errors import ReIDError
 from rfdreid.evaluation.rerank import RerankParams
 
 Rerank = Annotated[Optional[bool], typer.Option(
@@ -40,3 +41,11 @@ def params(k1: int | None, k2: int | None, lam: float | None, max_gib: float | N
     """The paper's defaults with the values given on the command line."""
     values = {"k1": k1, "k2": k2, "lam": lam, "max_gib": max_gib}
     return replace(RerankParams(), **{k: v for k, v in values.items() if v is not None})
+
+
+def require_rerank(rerank: bool | None, given_values: dict[str, int | float]) -> None:
+    """Refuse --rerank-* values when re-ranking stays off: silently ignoring a k1 the user
+    typed would report rows they did not ask for as if they had."""
+    if given_values and not rerank:
+        flags = ", ".join("--" + k.replace("_", "-") for k in given_values)
+        raise ReIDError(f"{flags} set but re-ranking is off; add --rerank (or drop them)")

@@ -66,6 +66,7 @@ def search(
     check_rfd_lambda(rfd_lambda, "--lambda")
     if out is not None:
         _check_picture(out)
+    ro.require_rerank(rerank, ro.given(rerank_k1, rerank_k2, rerank_lambda, rerank_max_gib))
     params = ro.params(rerank_k1, rerank_k2, rerank_lambda, rerank_max_gib) if rerank else None
     # The label evaluation gives this ranking: --at-fpr looks its threshold up by it.
     method = Method(rfd_form if br else None, rfd_lambda if br else 0.0,

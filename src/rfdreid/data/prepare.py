@@ -184,7 +184,8 @@ def _check_out(out: Path) -> None:
     ours = MARKER in names
     foreign = [n for n in names if not (ours and _is_prepare_output(n))]
     if foreign:
-        why = "" if ours else f" and it has no {MARKER} file, so prepare did not write it"
+        why = "" if ours else (f" and it has no {MARKER} file, so prepare did not write it (older "
+                               "rfdreid versions wrote none: delete such a folder yourself)")
         raise ReIDError(f"--out {out} holds files prepare did not write ({', '.join(foreign[:3])}"
                         f"{', ...' if len(foreign) > 3 else ''}){why}; prepare replaces its "
                         "output folder as a whole: choose a new or empty folder")

@@ -133,6 +133,17 @@ class TrainedModel:
 _REQUIRED = {"config": dict, "num_classes": int, "model": dict, "iteration": int}
 
 
+def stored_config(state: dict[str, Any], path: str | Path) -> ExperimentConfig:
+    """The config a checkpoint was trained with, keys it lacks filled with today's defaults,
+    except train.precision: checkpoints from before that key trained in fp32, while today's
+    default (`auto`) could resume them in bf16 (issue #24)."""
+    config = state["config"]
+    train = config.get("train")
+    if isinstance(train, dict) and "precision" not in train:
+        config = {**config, "train": {**train, "precision": "fp32"}}
+    return config_from_dict(config, where=f"config stored in {path}")
+
+
 def read_trained_model(path: str | Path, expect_kind: str | None = None) -> TrainedModel:
     """Load a checkpoint for inference; `expect_kind` ("B-F"/"B-R") guards against swaps.
 
@@ -155,7 +166,7 @@ def trained_model_from_state(state: dict[str, Any], digest: str, path: str | Pat
         if not isinstance(state.get(key), tp) or isinstance(state.get(key), bool):
             raise ReIDError(f"checkpoint {path} lacks a valid {key!r} ({tp.__name__}); "
                             "it was not written by `rfdreid train` or was edited")
-    cfg = config_from_dict(state["config"], where=f"config stored in {path}")
+    cfg = stored_config(state, path)
     kind = KINDS[cfg.train.task]
     if expect_kind and kind != expect_kind:
         raise ReIDError(

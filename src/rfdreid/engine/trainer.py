@@ -28,7 +28,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from rfdreid.config import ExperimentConfig, config_from_dict
+from rfdreid.config import ExperimentConfig
 from rfdreid.data.dataset import ReIDImageDataset
 from rfdreid.data.records import Protocol
 from rfdreid.data.transforms import build_transform
@@ -38,6 +38,7 @@ from rfdreid.engine.checkpoint import (
     load_weights,
     non_finite_tensors,
     save_checkpoint,
+    stored_config,
 )
 from rfdreid.engine.distributed import DistContext, cleanup_distributed, init_distributed
 from rfdreid.engine.finetune import build_training_model
@@ -259,7 +260,7 @@ def resume_run(run: _Run) -> None:
         )
     # Filled with today's defaults first: keys older checkpoints lack (added with their
     # old behaviour as the default) are no change.
-    stored = config_from_dict(state["config"], where=f"config stored in {path}")
+    stored = stored_config(state, path)
     changes = config_changes(stored.to_dict(), cfg.to_dict())
     refused = {k: v for k, v in changes.items() if k not in RESUMABLE_KEYS
                and not k.startswith("eval.")}

@@ -50,6 +50,7 @@ from rfdreid.evaluation.distance import (
     _euclidean,
     _squared_norms,
     check_rfd_form,
+    duplicate_rows,
     l2_normalise,
     rfd_distance,
 )
@@ -63,6 +64,7 @@ DEFAULT_MAX_GIB = 4.0
 _BLOCK_BYTES = 64 * 2**20
 # Queries per chunk of the sparse Jaccard sums (their [chunk, G] float64 sums stay small).
 _JACCARD_CHUNK = 64
+_MAX_EXPONENT = 80.0  # eq. 7's weights exp(-d) are computed for d >= -_MAX_EXPONENT
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,10 @@ def encode(dist: torch.Tensor, table: torch.Tensor, k1: int, k2: int) -> SparseR
     n = dist.shape[0]
     indptr, indices = expanded_reciprocal_sets(table, k1)
     rows = np.repeat(np.arange(n), np.diff(indptr))
-    weights = np.exp(-dist[torch.from_numpy(rows), torch.from_numpy(indices)].double().numpy())
+    # exp(-d) of a fused distance far below 0 (a large RFD λ) would overflow: clipped at
+    # -_MAX_EXPONENT, where the weights are already ~1e34
+    d = dist[torch.from_numpy(rows), torch.from_numpy(indices)].double().numpy()
+    weights = np.exp(-np.maximum(d, -_MAX_EXPONENT))
     sources = table[:, :k2 + 1].numpy().ravel()              # N(p, k2), row after row
     entry, pos = _gather(indptr, sources)
     owner = entry // (k2 + 1)
@@ -230,7 +235,10 @@ def jaccard_distance(v: SparseRows, num_query: int) -> torch.Tensor:
         inter = np.bincount(cells, weights=mins, minlength=(e - s) * num_gallery)
         inter = inter.reshape(e - s, num_gallery)
         union = sums[s:e, None] + sums[None, num_query:] - inter
-        out[s:e] = torch.from_numpy(1.0 - inter / union)
+        # an empty union (every weight underflowed: distances in the hundreds) shares
+        # nothing: d_J = 1, not 0/0
+        share = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+        out[s:e] = torch.from_numpy(1.0 - share)
     return out
 
 
@@ -289,6 +297,12 @@ def pooled_distance(f: torch.Tensor, r: torch.Tensor | None, rfd_lambda: float,
             out[rows] = d_f
         else:
             rfd_distance(d_f, r_unit[rows] @ r_unit.T, rfd_lambda, form, out=out[rows])
+    # identical images get bit-identical rows and columns whatever the block shapes and the
+    # CPU's kernels, as in evaluate_features: neighbour ties then break the same everywhere
+    repeats, firsts = duplicate_rows(f) if r is None else duplicate_rows(f, r)
+    if len(repeats):
+        out[repeats] = out[firsts].clone()
+        out[:, repeats] = out[:, firsts].clone()
     return out
 
 

@@ -96,6 +96,11 @@ def values(res: Results) -> dict[str, str]:
             out[f"{key}.compile_seconds"] = (fmt.num(float(compiled["first_step_s"]), 0)
                                              if compiled["first_step_s"] else "–")
         out[f"demo.{cpu}.now.minutes"] = fmt.num(demo_seconds(res, cpu, "now") / 60)
+    for run in res.rows("make_test"):
+        key = f"make_test.{run['cpu']}"
+        out[f"{key}.tests"] = run["suite_tests"]
+        out[f"{key}.suite_s"] = fmt.num(float(run["suite_s"]), 0)
+        out[f"{key}.minutes"] = fmt.num(float(run["total_s"]) / 60)
     amx = float(res.one("protocol_time", cpu="amx", protocol="caviar")["minutes"])
     # AVX2 trains cpu_caviar_bf in fp32 (auto), AMX in bf16: scale by the step rates
     ratio = (measured(res, "amx", "cpu_caviar_bf", "bf16_channels_last")
