@@ -174,6 +174,11 @@ def test_cli_max_distance_and_at_fpr_from_results(cli, model, trained, market_ga
            "--lambda", "0.5").assert_one_line_error("not B-F+RFD filter (λ=0.5)")
     search(cli, trained, market_gallery, "--at-fpr", "1e-3"
            ).assert_one_line_error("--at-fpr and --results go together")
+    results.write_text(json.dumps({"settings": {"normalize": {"value": True, "source": "default"}},
+                                   "verification": [{"split": str(trained.bf.resolve()),
+                                                     "galleries": {"multi": methods}}]}))
+    search(cli, trained, market_gallery, "--at-fpr", "1e-3", "--results", results,
+           "--no-normalize").assert_one_line_error("normalize=True", "--normalize")
     search(cli, trained, market_gallery, "--max-distance", "inf"
            ).assert_one_line_error("--max-distance=inf is invalid")
     results.write_text(json.dumps({"verification": [{"split": 3}]}))

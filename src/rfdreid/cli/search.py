@@ -71,7 +71,8 @@ def search(
     # The label evaluation gives this ranking: --at-fpr looks its threshold up by it.
     method = Method(rfd_form if br else None, rfd_lambda if br else 0.0,
                     rerank=params is not None).label
-    max_distance = _threshold(max_distance, at_fpr, results, checkpoint, method)
+    max_distance = _threshold(max_distance, at_fpr, results, checkpoint, method,
+                              {"flip": flip, "normalize": normalize})
     model = ReIDModel.from_checkpoint(checkpoint, br, device=device, flip=flip,
                                       normalize=normalize, rfd_form=rfd_form)
     hits = model.search(query, gallery, top_k=top_k, rfd_lambda=rfd_lambda,
@@ -94,7 +95,7 @@ def search(
 
 
 def _threshold(max_distance: float | None, at_fpr: float | None, results: Path | None,
-               checkpoint: Path, method: str) -> float | None:
+               checkpoint: Path, method: str, feature: dict[str, bool]) -> float | None:
     """The distance limit: --max-distance, or the one --results measured at --at-fpr for
     this checkpoint and method; contradictory or half-given options are one line."""
     if max_distance is not None:
@@ -108,7 +109,7 @@ def _threshold(max_distance: float | None, at_fpr: float | None, results: Path |
         raise ReIDError("give --max-distance or --at-fpr, not both")
     from rfdreid.evaluation.verification import threshold_from_results
 
-    return threshold_from_results(results, checkpoint, method, at_fpr)
+    return threshold_from_results(results, checkpoint, method, at_fpr, feature)
 
 
 def _check_picture(out: Path) -> None:

@@ -172,11 +172,15 @@ def report(groups: dict[str, PairDistances], targets: tuple[float, ...] = FPR_TA
     return out
 
 
-def threshold_from_results(results: Path, checkpoint: Path, method: str, fpr: float
-                           ) -> float:
+def threshold_from_results(results: Path, checkpoint: Path, method: str, fpr: float,
+                           feature: dict[str, bool]) -> float:
     """The threshold `rfdreid evaluate --verification` measured for `checkpoint` and
     `method` at `fpr` (all pairs; the multi-resolution gallery when there is one, since
-    a searched folder mixes resolutions), or a one-line ReIDError naming the fix."""
+    a searched folder mixes resolutions), or a one-line ReIDError naming the fix.
+
+    `feature` ({"flip": ..., "normalize": ...}) is how the caller builds its test feature:
+    a threshold measured on another feature (unnormalised, say) is on another scale, so a
+    mismatch with the evaluation's recorded settings is refused."""
     try:
         data = json.loads(Path(results).read_text())
     except (OSError, ValueError) as e:
@@ -185,6 +189,13 @@ def threshold_from_results(results: Path, checkpoint: Path, method: str, fpr: fl
     if not entries:
         raise ReIDError(f"{results} has no verification section; run `rfdreid evaluate "
                         "--verification` first")
+    settings = data.get("settings") if isinstance(data.get("settings"), dict) else {}
+    for key, here in feature.items():
+        there = settings.get(key, {}).get("value") if isinstance(settings.get(key), dict) else None
+        if there is not None and there != here:
+            flag = f"--{'' if there else 'no-'}{key}"
+            raise ReIDError(f"{results} measured its thresholds with {key}={there}, this search "
+                            f"uses {key}={here}; search with {flag}")
     try:
         here = Path(checkpoint).resolve()
         mine = [e for e in entries if Path(e["split"]).resolve() == here]
