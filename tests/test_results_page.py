@@ -12,7 +12,8 @@ import pytest
 
 from rfdreid.report.__main__ import main
 from rfdreid.report.render import first_difference, generated, refresh_spans
-from rfdreid.report.stats import Paired, sample_sd, sign_test_p
+from rfdreid.evaluation.sign_test import sign_test_p
+from rfdreid.report.stats import Paired, sample_sd
 
 ROOT = Path(__file__).resolve().parents[1]
 

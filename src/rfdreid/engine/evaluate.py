@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from rfdreid.errors import ReIDError
 from rfdreid.evaluation import RankResult, evaluate_features, rank_result, verification
 from rfdreid.evaluation.distance import RFD_FORMS
 from rfdreid.evaluation.rerank import rerank_features
+from rfdreid.evaluation.sign_test import sign_test_p
 from rfdreid.evaluation.visualize import draw_protocol_rankings, plot_split_r1, plot_verification
 
 METRICS = ("r1", "r5", "r10", "mAP", "mINP")
@@ -381,8 +381,7 @@ def paired_gain(per_split: list[SplitResult], mode: str, label: str, metric: str
     gains = [100.0 * (getattr(s[mode][label], metric) - getattr(s[mode]["B-F"], metric))
              for s in per_split]
     up, down = sum(g > 0 for g in gains), sum(g < 0 for g in gains)
-    n = up + down
-    p = min(1.0, 2 * sum(math.comb(n, k) for k in range(min(up, down) + 1)) / 2**n) if n else 1.0
+    p = sign_test_p(up, down)
     name = {"r1": "R1", "mAP": "mAP"}.get(metric, metric)
     return (f"{name} gain of {label} over B-F, paired: {np.mean(gains):+.1f} ± "
             f"{np.std(gains):.1f} points; better on {up}, worse on {down} of {len(gains)} "

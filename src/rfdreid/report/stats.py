@@ -1,10 +1,13 @@
-"""Summary statistics of the results page: sample SD and exact sign tests, stdlib only."""
+"""Summary statistics of the results page: sample SD and paired differences with their
+exact sign test (:mod:`rfdreid.evaluation.sign_test`, shared with evaluation's own lines)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from rfdreid.evaluation.sign_test import sign_test_p
 
 
 def mean(xs: Sequence[float]) -> float:
@@ -20,15 +23,6 @@ def sample_sd(xs: Sequence[float]) -> float:
         raise ValueError("sample SD needs at least 2 values")
     m = mean(xs)
     return math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1))
-
-
-def sign_test_p(better: int, worse: int) -> float:
-    """Exact two-sided sign test of `better` against `worse` (ties already dropped)."""
-    n = better + worse
-    if n == 0:
-        return 1.0
-    tail = sum(math.comb(n, k) for k in range(min(better, worse) + 1)) / 2**n
-    return min(1.0, 2 * tail)
 
 
 @dataclass(frozen=True)
