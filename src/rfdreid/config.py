@@ -20,6 +20,7 @@ import yaml
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, MAX_LAMBDA, RFD_FORMS
 from rfdreid.evaluation.rerank import RerankParams
+from rfdreid.evaluation.selection import SELECT_RULES
 from rfdreid.fileio import atomic_write_text
 from rfdreid.presets import preset_chain
 
@@ -91,6 +92,10 @@ class EvalConfig:
     rfd_form: str = DEFAULT_RFD_FORM  # reading of eq. 7-8: "literal" or "filter"
     lambda_sweep: list[float] = field(default_factory=list)
     select_lambda: list[float] = field(default_factory=list)  # λ grid tried on validation ids
+    select_forms: list[str] = field(default_factory=lambda: list(RFD_FORMS))  # readings tried
+    select_rule: str = "per-gallery"  # evaluation/selection.py: per-gallery, pooled or prior
+    select_margin: float = 1.0  # "prior": validation mAP points needed to leave (filter, 0.1)
+    by_resolution_class: bool = False  # also rows per query group: match in another class
     repeats: int = 1  # MLR: query/gallery degradations drawn anew this many times
     flip: bool = True  # MGN test feature: embedding of the image + that of its mirror
     normalize: bool = True  # L2-normalise the (summed) test feature: D_f in [0, 2]
@@ -324,6 +329,10 @@ _RULES: dict[str, tuple[Any, str]] = {
     "eval.rfd_form": (lambda v: v in RFD_FORMS, " or ".join(RFD_FORMS)),
     "eval.select_lambda": (lambda v: all(0 <= x <= MAX_LAMBDA for x in v),
                            f"a list of numbers in [0, {MAX_LAMBDA:.3g}]"),
+    "eval.select_forms": (lambda v: bool(v) and all(f in RFD_FORMS for f in v),
+                          "a non-empty list of " + " / ".join(RFD_FORMS)),
+    "eval.select_rule": (lambda v: v in SELECT_RULES, " or ".join(SELECT_RULES)),
+    "eval.select_margin": (_non_negative, ">= 0"),
     "eval.repeats": (_positive, "> 0"),
     "eval.workers": (_non_negative, ">= 0"),
     "eval.batch_size": (_positive, "> 0"),

@@ -12,6 +12,8 @@ from PIL import Image
 
 from rfdreid.config import EvalConfig, load_config
 from rfdreid.engine import evaluate
+from rfdreid.data.records import ImageRecord, Protocol
+from rfdreid.engine.gallery import Features
 from rfdreid.engine.trainer import train
 
 from oracles import reference_rank
@@ -168,9 +170,23 @@ def test_select_lambda_reads_validation_ids_only(tmp_path, monkeypatch):
     assert seen and all(pids <= val_pids for pids in seen)
     assert set(chosen) == set(protocol.galleries)
     assert all(c["lambda"] in (0.0, 0.2, 0.5) for c in chosen.values())
-    # The chosen λ becomes its own row of the test table.
+    # Both readings are scored at every λ of the grid, and the curve is what was chosen on.
+    for c in chosen.values():
+        assert {f: set(v) for f, v in c["curve"].items()} == {
+            "B-F": {"0"}, "filter": {"0.2", "0.5"}, "literal": {"0.2", "0.5"}}
+        best = max(v for curve in c["curve"].values() for v in curve.values())
+        assert c["val_mAP"] == best
+    # The chosen (form, λ) becomes its own row of the test table, equal to that
+    # candidate's own row (which every candidate of the grid gets).
     res = evaluate.evaluate_pair(pair, ecfg, progress=False)
-    assert "B-F+RFD filter (λ chosen on validation)" in res.repeats[0]["multi"]
+    rows = res.repeats[0]["multi"]
+    picked = res.chosen["multi"]
+    same = "B-F" if picked["lambda"] == 0 else f"B-F+RFD {picked['form']} (λ={picked['lambda']:g})"
+    assert rows["B-F+RFD (form and λ chosen on validation)"] == rows[same]
+    assert {"B-F+RFD literal (λ=0.5)", "B-F+RFD filter (λ=0.2)"} <= set(rows)
+    one_form = evaluate.evaluate_pair(pair, EvalConfig(select_lambda=[0.2, 0.5],
+                                                       select_forms=["filter"]), progress=False)
+    assert "B-F+RFD filter (λ chosen on validation)" in one_form.repeats[0]["multi"]
 
 
 def test_select_lambda_without_validation_is_one_clear_error(trained_pair):
@@ -317,3 +333,56 @@ def test_cli_verification_over_the_pair_cap_is_one_line(cli, trained_pair, tmp_p
         tmp_path / "eval", "--verification").assert_one_line_error("exceeds the cap of 10",
                                                                     "--verification")
     assert not (tmp_path / "eval" / "results.json").exists()
+
+
+def _rec(path: str, pid: int, cam: int, res: int, factor: int = 1) -> ImageRecord:
+    return ImageRecord(path=path, pid=pid, camid=cam, factor=factor, res_label=res)
+
+
+def test_resolution_class_groups_split_queries_by_their_true_matches():
+    gallery = [_rec("g1", 1, 1, 2), _rec("g2", 2, 1, 1), _rec("g3a", 3, 1, 0),
+               _rec("g3b", 3, 1, 3), _rec("g4", 4, 0, 3)]
+    queries = [_rec("q1", 1, 0, 0), _rec("q2", 2, 0, 1), _rec("q3", 3, 0, 0),
+               _rec("q4", 4, 0, 0)]
+    groups = evaluate.resolution_class_groups(queries, gallery)
+    # q3 has matches in both classes, q4 only a same-camera image (no true match)
+    assert {k: v.tolist() for k, v in groups.items()} == {
+        evaluate.CLASS_GROUPS[0]: [0], evaluate.CLASS_GROUPS[1]: [1]}
+
+
+def test_grouped_rows_rank_only_their_queries():
+    """q1 (match in another class) is ranked right, q2 (same class) wrong: the grouped
+    rows must say R1 = 1 and 0, and the whole table 0.5."""
+    gallery = [_rec("g1", 1, 1, 2), _rec("g2", 2, 1, 1)]
+    queries = [_rec("q1", 1, 0, 0), _rec("q2", 2, 0, 1)]
+    vec = {"g1": [1.0, 0.0], "g2": [0.0, 1.0], "q1": [1.0, 0.0], "q2": [1.0, 0.1]}
+
+    def features(_name, records):
+        return Features(torch.tensor([vec[r.path] for r in records]))
+
+    protocol = Protocol(dataset="toy", interpolation="bicubic", seed=0, num_res_classes=3,
+                        train=[], query=queries, galleries={"single": gallery})
+    out = evaluate.evaluate_protocol(protocol, features, EvalConfig(by_resolution_class=True),
+                                     with_rfd=False)
+    assert out["single"]["B-F"].r1 == 0.5
+    assert out[f"single, {evaluate.CLASS_GROUPS[0]}"]["B-F"].r1 == 1.0
+    assert out[f"single, {evaluate.CLASS_GROUPS[1]}"]["B-F"].r1 == 0.0
+
+
+def test_pair_features_embed_each_image_and_factor_once():
+    """A redrawn degradation embeds only its new (image, factor) pairs; rows are the
+    embeddings of exactly those pairs, in the set's order."""
+    calls: list[list[tuple[str, int]]] = []
+
+    def embed(_name, records):
+        calls.append([(r.path, r.factor) for r in records])
+        return torch.tensor([[float(len(r.path)), float(r.factor)] for r in records])
+
+    pf = evaluate._PairFeatures(embed, embed)
+    first = [_rec("a", 0, 0, 0, 1), _rec("bb", 1, 0, 0, 2)]
+    pf("query", first)
+    redrawn = [_rec("a", 0, 0, 0, 3), _rec("bb", 1, 0, 0, 2), _rec("a", 0, 0, 0, 1)]
+    got = pf("query", redrawn)
+    assert calls == [[("a", 1), ("bb", 2)], [("a", 1), ("bb", 2)], [("a", 3)], [("a", 3)]]
+    assert got.f.tolist() == [[1.0, 3.0], [2.0, 2.0], [1.0, 1.0]]
+    assert got.r is not None and got.r.tolist() == got.f.tolist()

@@ -36,6 +36,13 @@ def evaluate(
     select_lambda: Annotated[Optional[str], typer.Option(
         help="Comma-separated λ grid: choose λ on the protocol's validation ids "
         "(prepare --val-ids N), report it beside the fixed λ.")] = None,
+    select_forms: Annotated[Optional[str], typer.Option(
+        help="Readings of eq. 8 the selection tries (default: filter,literal).")] = None,
+    select_rule: Annotated[Optional[str], typer.Option(
+        help="per-gallery, pooled or prior (evaluation/selection.py).")] = None,
+    by_resolution_class: Annotated[Optional[bool], typer.Option(
+        "--by-resolution-class", help="Also report queries whose true match is in another "
+        "resolution class apart from those whose match shares theirs.")] = None,
     repeats: Annotated[Optional[int], typer.Option(
         min=1, help="MLR: draw the query/gallery degradation N times, report mean ± std.")] = None,
     flip: Annotated[Optional[bool], typer.Option(
@@ -67,7 +74,9 @@ def evaluate(
     from rfdreid.engine.evaluate import RunPair, discover_runs, evaluate_runs
 
     flags = {"rfd_lambda": rfd_lambda, "rfd_form": rfd_form, "lambda_sweep": lambda_sweep,
-             "select_lambda": select_lambda, "repeats": repeats, "flip": flip,
+             "select_lambda": select_lambda, "select_forms": select_forms,
+             "select_rule": select_rule, "by_resolution_class": by_resolution_class,
+             "repeats": repeats, "flip": flip,
              "normalize": normalize, "rerank": rerank,
              **ro.given(rerank_k1, rerank_k2, rerank_lambda, rerank_max_gib)}
     overrides = [*(set_ or []), *(f"eval.{k}={v}" for k, v in flags.items() if v is not None)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from rfdreid.engine.extract import (
 )
 from rfdreid.engine.gallery import Features, feature_distance
 from rfdreid.errors import ReIDError
-from rfdreid.evaluation import RankResult, evaluate_features, rank_result, verification
+from rfdreid.evaluation import RankResult, evaluate_features, rank_result, selection, verification
 from rfdreid.evaluation.distance import RFD_FORMS
 from rfdreid.evaluation.rerank import rerank_features
 from rfdreid.evaluation.sign_test import sign_test_p
@@ -120,10 +121,13 @@ class Method:
     lam: float = 0.0
     chosen: bool = False  # λ chosen on the validation identities
     rerank: bool = False  # k-reciprocal re-ranking after the fusion (evaluation/rerank.py)
+    form_chosen: bool = False  # the reading too (one row whatever each split chose)
 
     @property
     def label(self) -> str:
-        if self.form is None:
+        if self.chosen and self.form_chosen:
+            base = "B-F+RFD (form and λ chosen on validation)"
+        elif self.form is None:
             base = "B-F"
         elif self.chosen:
             base = f"B-F+RFD {self.form} (λ chosen on validation)"
@@ -131,16 +135,37 @@ class Method:
             base = f"B-F+RFD {self.form} (λ={self.lam:g})"
         return base + (" + re-ranking" if self.rerank else "")
 
+    @classmethod
+    def parse(cls, label: str) -> Method:
+        """The Method whose `label` this is (results.json keys rows by label)."""
+        m = _LABEL.fullmatch(label)
+        if m is None:
+            raise ReIDError(f"not a results row label: {label!r}")
+        form, lam, chosen, rerank = m.group("form"), m.group("lam"), m.group("chosen"), m.group("rr")
+        both = chosen == "form and λ"
+        return cls(form, float(lam) if lam else 0.0, chosen=bool(chosen), rerank=bool(rerank),
+                   form_chosen=both)
+
+
+_LABEL = re.compile(r"B-F(?:\+RFD(?: (?P<form>\w+))? \((?:λ=(?P<lam>[^)]+)|(?P<chosen>λ|form "
+                    r"and λ) chosen on validation)\))?(?P<rr> \+ re-ranking)?")
+
 
 SplitResult = dict[str, dict[str, RankResult]]  # {gallery: {method label: result}}
 
 
 def rfd_methods(ecfg: EvalConfig) -> list[Method]:
-    """The RFD rows: the configured form at λ and the sweep, the other form at λ."""
+    """The RFD rows: the configured form at λ and the sweep, the other form at λ, and
+    with --select-lambda every candidate of the selection (so that a selection rule can
+    be replayed on the recorded test rows: `python -m rfdreid.report`)."""
     other = [f for f in RFD_FORMS if f != ecfg.rfd_form]
     lams = sorted({ecfg.rfd_lambda, *ecfg.lambda_sweep} - {0.0})
-    return [Method(ecfg.rfd_form, lam) for lam in lams] + [
+    rows = [Method(ecfg.rfd_form, lam) for lam in lams] + [
         Method(f, ecfg.rfd_lambda) for f in other]
+    if ecfg.select_lambda:
+        rows += [Method(f, lam) for f, lam in selection.candidates(ecfg.select_forms,
+                                                                   ecfg.select_lambda)[1:]]
+    return list(dict.fromkeys(rows))
 
 
 def rerank_methods(ecfg: EvalConfig, with_rfd: bool) -> list[Method]:
@@ -153,18 +178,29 @@ def rerank_methods(ecfg: EvalConfig, with_rfd: bool) -> list[Method]:
 
 
 class _PairFeatures:
-    """Query/gallery features of both checkpoints for the sets of one protocol."""
+    """Query/gallery features of both checkpoints for the sets of one protocol.
+
+    Rows are kept per image and factor, the only inputs of a test feature: a set that
+    repeats images already embedded (the query set serving several galleries, each of
+    MLR's redrawn degradations) embeds only its new (image, factor) pairs, so ten
+    degradation draws cost at most four embeddings of every image, not ten.
+    """
 
     def __init__(self, embed_f: _Embedder, embed_r: _Embedder | None) -> None:
         self.embed_f, self.embed_r = embed_f, embed_r
-        self._memo: dict[str, Features] = {}
+        self._rows: dict[tuple[str, int], tuple[torch.Tensor, torch.Tensor | None]] = {}
 
     def __call__(self, name: str, records: list[ImageRecord]) -> Features:
-        key = records_digest(records)
-        if key not in self._memo:  # the query set serves several galleries
-            r = self.embed_r(name, records) if self.embed_r else None
-            self._memo[key] = Features(self.embed_f(name, records), r)
-        return self._memo[key]
+        missing = list({(r.path, r.factor): r for r in records
+                        if (r.path, r.factor) not in self._rows}.values())
+        if missing:
+            f = self.embed_f(name, missing)
+            r = self.embed_r(name, missing) if self.embed_r else None
+            for i, rec in enumerate(missing):
+                self._rows[(rec.path, rec.factor)] = (f[i], None if r is None else r[i])
+        rows = [self._rows[(rec.path, rec.factor)] for rec in records]
+        return Features(torch.stack([f for f, _ in rows]),
+                        None if self.embed_r is None else torch.stack([r for _, r in rows]))
 
 
 def _gallery_sets(protocol: Protocol) -> list[tuple[str, list[ImageRecord], list[ImageRecord]]]:
@@ -211,28 +247,37 @@ def _evaluate(q: Features, g: Features, queries: list[ImageRecord],
 
 
 def select_lambda(protocol: Protocol, features: _PairFeatures, ecfg: EvalConfig
-                  ) -> dict[str, dict[str, float]]:
-    """λ of eq. 8 chosen per gallery on the protocol's VALIDATION identities.
+                  ) -> dict[str, dict[str, Any]]:
+    """The reading of eq. 8 and λ chosen per gallery on the protocol's VALIDATION ids.
 
-    Every λ of `ecfg.select_lambda` (and 0) is scored by mAP (less noisy than R1 on a few
-    dozen queries; ties go to the smaller λ) on the validation query/gallery sets, which
-    `rfdreid prepare --val-ids N` builds from training ids held out of training. Test
-    records are never embedded here. Returns {gallery: {"lambda": λ, "val_mAP": ..}}.
+    Every candidate (form of `ecfg.select_forms`, λ of `ecfg.select_lambda`; and B-F) is
+    scored by mAP (less noisy than R1 on a few dozen queries) on the validation
+    query/gallery sets, which `rfdreid prepare --val-ids N` builds from training ids held
+    out of training; `ecfg.select_rule` picks one (evaluation/selection.py). Test records
+    are never embedded here. Returns {gallery: {"form", "lambda", "val_mAP", "val_mAP_B-F",
+    "curve": {form: {λ: val mAP}}}}; the curve lets the report replay other rules.
     """
     val = protocol.validation
     if val is None:
         raise ReIDError("--select-lambda needs validation identities held out of training; "
                         "prepare the protocol with --val-ids N and train on it")
-    grid = sorted({0.0, *ecfg.select_lambda})
-    out = {}
+    grid = selection.candidates(ecfg.select_forms, ecfg.select_lambda)
+    curves: dict[str, dict[selection.Candidate, float]] = {}
     for mode, queries, gallery in _gallery_sets(val):
         q = features(f"val query_{mode}", queries)
         g = features(f"val gallery_{mode}", gallery)
-        res = _evaluate(q, g, queries, gallery, [Method(ecfg.rfd_form, lam) for lam in grid],
-                        ecfg)
-        best = max(res, key=lambda m: (res[m].mAP, -m.lam))
-        out[mode] = {"lambda": best.lam, "val_mAP": 100.0 * res[best].mAP,
-                     "val_mAP_B-F": 100.0 * res[Method(ecfg.rfd_form, 0.0)].mAP}
+        methods = [Method() if f == selection.BF[0] else Method(f, lam) for f, lam in grid]
+        res = _evaluate(q, g, queries, gallery, methods, ecfg)
+        curves[mode] = {c: 100.0 * res[m].mAP for c, m in zip(grid, methods)}
+    picked = selection.choose(curves, ecfg.select_rule, ecfg.select_margin)
+    out: dict[str, dict[str, Any]] = {}
+    for mode, (form, lam) in picked.items():
+        curve: dict[str, dict[str, float]] = {}
+        for (f, lm), v in curves[mode].items():
+            curve.setdefault(f, {})[f"{lm:g}"] = v
+        out[mode] = {"form": ecfg.rfd_form if form == selection.BF[0] else form, "lambda": lam,
+                     "val_mAP": curves[mode][(form, lam)],
+                     "val_mAP_B-F": curves[mode][selection.BF], "curve": curve}
     return out
 
 
@@ -247,7 +292,8 @@ def evaluate_protocol(
         q, g = _set_features(protocol, features, mode, queries, gallery)
         methods = [Method()] + (rfd_methods(ecfg) if with_rfd else [])
         if with_rfd and chosen:
-            methods.append(Method(ecfg.rfd_form, chosen[mode]["lambda"], chosen=True))
+            methods.append(Method(chosen[mode]["form"], chosen[mode]["lambda"], chosen=True,
+                                  form_chosen=len(ecfg.select_forms) > 1))
         methods += rerank_methods(ecfg, with_rfd)
         if rankings_dir is not None and num_rankings > 0:
             lam = ecfg.rfd_lambda if with_rfd else 0.0
@@ -256,7 +302,37 @@ def evaluate_protocol(
                                    rankings_dir / mode, num_rankings)
         out[mode] = {m.label: r for m, r in _evaluate(q, g, queries, gallery, methods,
                                                       ecfg).items()}
+        if ecfg.by_resolution_class:
+            for group, idx in resolution_class_groups(queries, gallery).items():
+                sub = [queries[i] for i in idx]
+                qs = Features(q.f[idx], None if q.r is None else q.r[idx])
+                out[f"{mode}, {group}"] = {m.label: r for m, r in _evaluate(
+                    qs, g, sub, gallery, methods, ecfg).items()}
     return out
+
+
+CLASS_GROUPS = ("match in another resolution class", "match in the same resolution class")
+
+
+def resolution_class_groups(queries: list[ImageRecord], gallery: list[ImageRecord]
+                            ) -> dict[str, np.ndarray]:
+    """Query indices by the resolution class (B-R's label: pixel-count bin or factor) of
+    their true matches, the other-camera gallery images of their id (issue 25: is RFD's
+    gain resolution invariance or the removal of a camera bias?).
+
+    A query whose true matches all lie in another class than its own goes to the first
+    group, one whose matches all share its class to the second; queries with matches in
+    both or none are in neither. Empty groups are left out.
+    """
+    by_id: dict[int, list[ImageRecord]] = {}
+    for r in gallery:
+        by_id.setdefault(r.pid, []).append(r)
+    groups: dict[str, list[int]] = {name: [] for name in CLASS_GROUPS}
+    for i, q in enumerate(queries):
+        same = {g.res_label == q.res_label for g in by_id.get(q.pid, []) if g.camid != q.camid}
+        if len(same) == 1:
+            groups[CLASS_GROUPS[int(same.pop())]].append(i)
+    return {name: np.array(idx) for name, idx in groups.items() if idx}
 
 
 def _high_resolution(protocol: Protocol, records: list[ImageRecord]) -> np.ndarray:
@@ -436,7 +512,7 @@ def evaluate_runs(
     first = per_split[0][next(iter(per_split[0]))]
     gain_rows = [m.label for m in (Method(f, ecfg.rfd_lambda) for f in RFD_FORMS)
                  if m.label in first]
-    gain_rows += [label for label in first if label.endswith("(λ chosen on validation)")]
+    gain_rows += [label for label in first if label.endswith("chosen on validation)")]
     if len(per_split) > 1 and gain_rows:
         md += "\n" + "\n".join(
             f"- {GALLERY_TITLES.get(mode, mode)}: {paired_gain(per_split, mode, label, metric)}"
@@ -453,8 +529,10 @@ def evaluate_runs(
     chosen = [r.chosen for r in results if r.chosen]
     if chosen:
         md += "\n" + "\n".join(
-            f"- λ chosen on validation ids, {GALLERY_TITLES.get(mode, mode)}: "
-            + ", ".join(f"{c[mode]['lambda']:g}" for c in chosen) for mode in chosen[0]) + "\n"
+            f"- chosen on validation ids ({ecfg.select_rule}), "
+            f"{GALLERY_TITLES.get(mode, mode)}: "
+            + ", ".join(f"{c[mode]['form']} λ={c[mode]['lambda']:g}" for c in chosen)
+            for mode in chosen[0]) + "\n"
     if out_dir is not None:
         per_split_json = [{mode: {label: r.to_dict() for label, r in res.items()}
                            for mode, res in s.items()} for s in per_split]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rfdreid.config import load_config
 from rfdreid.data.prepare import prepare
+from rfdreid.data.records import MLR_VARIANTS
 from rfdreid.engine.experiment import run_experiment
 from rfdreid.errors import ReIDError
 
@@ -34,6 +35,8 @@ RECIPES: dict[str, Recipe] = {
     "caviar-resnet": Recipe("caviar", "cpu_caviar_bf", "cpu_caviar_br", SCRATCH_RESNET),
     # MLR-Market-1501 (Tables 1, 4) inside 90 minutes of a 2-core CPU (docs/results.md).
     "mlr-market": Recipe("market1501", "cpu_mlr_market1501_bf", "cpu_mlr_market1501_br"),
+    # MLR-DukeMTMC-reID (Tables 2, 4) in MLR-Market's budget.
+    "mlr-duke": Recipe("dukemtmc", "cpu_mlr_dukemtmc_bf", "cpu_mlr_dukemtmc_br"),
     # Ablation (Tables 1-3 "baseline" row): no channel attention.
     "caviar-no-attention": Recipe("caviar", "cpu_caviar_bf", "cpu_caviar_br",
                                   ["model.attention=false"]),
@@ -43,18 +46,21 @@ RECIPES: dict[str, Recipe] = {
 def reproduce(
     name: str, root: Path, out: Path, overrides: list[str] | None = None,
     interpolation: str = "bicubic", seed: int = 0, splits: list[int] | None = None,
-    val_ids: int = 0,
+    val_ids: int = 0, mlr_variant: str = MLR_VARIANTS[0],
 ) -> str:
     """Prepare the protocol(s), train B-F and B-R per split, evaluate; returns Markdown.
 
-    val_ids > 0 holds that many training ids out of training and chooses RFD's λ on them
-    (from the sweep's grid), reported beside the paper's fixed λ.
+    val_ids > 0 holds that many training ids out of training and chooses RFD's reading
+    and λ on them (from the sweep's grid, both forms), reported beside the paper's fixed
+    λ. mlr_variant: the MLR construction (data/protocols.py) of the MLR recipes. Every
+    table also splits the queries by the resolution class of their true match.
     """
     if name not in RECIPES:
         raise ReIDError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
     recipe = RECIPES[name]
     protocols = list(prepare(recipe.dataset, root, out / "prepared", seed=seed,
-                             interpolation=interpolation, val_ids=val_ids))
+                             interpolation=interpolation, val_ids=val_ids,
+                             mlr_variant=mlr_variant))
     if splits is not None:
         if recipe.dataset != "caviar":
             raise ReIDError(f"--splits applies to the CAVIAR recipes; {name} has one split")
@@ -62,6 +68,7 @@ def reproduce(
     all_overrides = [*recipe.overrides, *(overrides or [])]
     ecfg = load_config(recipe.bf_preset, all_overrides, {
         "eval.lambda_sweep": LAMBDA_SWEEP, "eval.select_lambda": LAMBDA_SWEEP if val_ids else None,
+        "eval.by_resolution_class": True,
     }).eval
     return run_experiment(protocols, out / "runs", recipe.bf_preset, recipe.br_preset, ecfg,
                           all_overrides)
