@@ -33,7 +33,7 @@ AVX2_ENV := MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABI
 	NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR"
 # test_precision's decision tests only: its training tests run emulated bf16 (~13x slower).
 AVX2_TESTS := tests/evaluation tests/data/test_protocols.py tests/data/test_real_protocol.py \
-	$(addprefix tests/engine/test_precision.py::test_,auto_picks_bf16_only_where_it_is_native \
+	$(addprefix tests/training/test_precision.py::test_,auto_picks_bf16_only_where_it_is_native \
 	auto_follows_the_cpu_flags_and_the_onednn_cap the_cap_lowers_the_level_only_below_the_hardware)
 
 # Two pytest-xdist workers of one torch thread each; tests sharing a module fixture stay

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import torch
 
-from rfdreid.engine.gallery import Features
+from rfdreid.inference.gallery import Features
 from rfdreid.evaluation.distance import RFD_FORMS, l2_normalise
 from rfdreid.serve.ranking import QueryRows
 

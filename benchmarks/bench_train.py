@@ -39,10 +39,10 @@ import torch
 from roofline import conv_roofline, synced, timed
 from rfdreid.config import ExperimentConfig, load_config
 from rfdreid.data.records import ImageRecord, Protocol
-from rfdreid.engine import trainer
-from rfdreid.engine.checkpoint import read_trained_model
-from rfdreid.engine.extract import build_inference_model, extract_features
-from rfdreid.engine.precision import autocast, memory_format, resolve_precision
+from rfdreid.training import trainer
+from rfdreid.training.checkpoint import read_trained_model
+from rfdreid.inference.extract import build_inference_model, extract_features
+from rfdreid.training.precision import autocast, memory_format, resolve_precision
 from rfdreid.evaluation import evaluate_features
 from rfdreid.losses import ReIDLoss
 from rfdreid.models import build_model

@@ -10,7 +10,7 @@ PROBE = """
 import json, sys
 import rfdreid
 light = "torch" in sys.modules
-import rfdreid.evaluation, rfdreid.engine.evaluate, rfdreid.cli.commands
+import rfdreid.evaluation, rfdreid.workflows.evaluate, rfdreid.cli.commands
 before = "faiss" in sys.modules
 import numpy as np
 rfdreid.evaluation.GalleryIndex(np.zeros((4, 2), dtype=np.float32))

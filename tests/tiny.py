@@ -75,7 +75,7 @@ def train_tiny_pair(root: Path) -> TinyPair:
     """The tiny protocol under `root` and a B-F / B-R pair trained on it for 2 iterations
     each (seconds on a CPU)."""
     from rfdreid.config import load_config
-    from rfdreid.engine.trainer import train
+    from rfdreid.training.trainer import train
 
     protocol = make_tiny_protocol(root)
     paths = {}

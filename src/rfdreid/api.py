@@ -27,9 +27,9 @@ from PIL import Image
 
 from rfdreid.data.images import read_image
 from rfdreid.data.transforms import build_transform
-from rfdreid.engine.checkpoint import TrainedModel, read_trained_model
-from rfdreid.engine.extract import build_inference_model
-from rfdreid.engine.gallery import (
+from rfdreid.training.checkpoint import TrainedModel, read_trained_model
+from rfdreid.inference.extract import build_inference_model
+from rfdreid.inference.gallery import (
     CACHE_DIR_NAME,
     Features,
     embed_gallery,
@@ -44,7 +44,7 @@ from rfdreid.evaluation.distance import (
     check_rfd_lambda,
 )
 from rfdreid.evaluation.rerank import RerankParams, rerank_features
-from rfdreid.models.test_embedding import TestEmbedding
+from rfdreid.inference.test_feature import TestEmbedding
 
 ImageInput = str | Path | Image.Image | np.ndarray | torch.Tensor
 """A path, a PIL image, a uint8 [H, W, 3] array or a float [3, H, W] tensor in [0, 1]."""

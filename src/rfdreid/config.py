@@ -25,7 +25,7 @@ from rfdreid.fileio import atomic_write_text
 from rfdreid.presets import preset_chain
 
 # The value sets of train.precision and train.lr_schedule live here, not in the engine
-# modules that act on them (engine/precision.py, engine/schedule.py), so that reading a
+# modules that act on them (training/precision.py, training/schedule.py), so that reading a
 # config never imports the engine.
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # auto: bf16 where it runs natively, else fp32
 SCHEDULES = ("step", "cosine")
@@ -68,7 +68,7 @@ class TrainConfig:
     weight_decay: float = 5e-4
     beta1: float = 0.9
     lr_decay_at: float = 0.5  # fraction of iterations after which lr is divided by 10
-    lr_schedule: str = "step"  # "step" (paper: / 10 at lr_decay_at) or "cosine": engine/schedule.py
+    lr_schedule: str = "step"  # "step" (paper: / 10 at lr_decay_at) or "cosine": training/schedule.py
     warmup_iters: int = 0  # linear warm-up from lr / warmup_iters to lr (0: none, as the paper)
     head_lr_mult: float = 1.0  # lr x this for reductions + classifiers (1: one lr, as the paper)
     num_ids: int = 8  # P identities per batch (B-F)
@@ -76,7 +76,7 @@ class TrainConfig:
     per_resolution: int = 16  # images per resolution class per batch (B-R)
     margin: float = 0.3
     label_smoothing: float = 0.0
-    precision: str = "auto"  # "auto", "fp32", "bf16" (CPU/GPU) or "fp16" (GPU): engine/precision.py
+    precision: str = "auto"  # "auto", "fp32", "bf16" (CPU/GPU) or "fp16" (GPU): training/precision.py
     channels_last: bool = True  # NHWC activations: faster convolutions on CPU and GPU
     seed: int = 0
     checkpoint_every: int = 500

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 import rfdreid
-from rfdreid.engine.precision import choose_precision
+from rfdreid.training.precision import choose_precision
 from rfdreid.errors import ReIDError
 from rfdreid.hardware import bf16_support, detect_cpu
 from rfdreid.models.pretrained import imagenet_path
@@ -41,7 +41,7 @@ def package_version(module: str, distributions: tuple[str, ...]) -> str:
 
 
 def training_device() -> torch.device:
-    """The device `rfdreid train` uses (engine/distributed.py): the first GPU, else the CPU."""
+    """The device `rfdreid train` uses (training/distributed.py): the first GPU, else the CPU."""
     return torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu")
 
 

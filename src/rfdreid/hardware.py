@@ -2,7 +2,7 @@
 
 Why: bf16 autocast is 1.4-1.7x faster than fp32 where the hardware has bf16 arithmetic
 (AMX or AVX512-BF16 CPUs, most GPUs) and ~13x slower where oneDNN must emulate it (AVX2
-CPUs: AMD Zen 3, most laptops). `train.precision: auto` (engine/precision.py) and
+CPUs: AMD Zen 3, most laptops). `train.precision: auto` (training/precision.py) and
 `rfdreid info` both decide from :func:`bf16_support`.
 
 The CPU flags come from torch (cpuinfo). oneDNN, which runs the bf16 convolutions, obeys

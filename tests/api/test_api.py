@@ -97,8 +97,8 @@ def test_api_evaluation_and_search_embed_an_image_identically(model, trained, tm
     """One test feature for the same image, whichever entry point computes it."""
     from rfdreid.config import EvalConfig
     from rfdreid.data.records import ImageRecord
-    from rfdreid.engine.checkpoint import read_trained_model
-    from rfdreid.engine.evaluate import _Embedder
+    from rfdreid.training.checkpoint import read_trained_model
+    from rfdreid.workflows.evaluate import _Embedder
 
     paths = sorted(trained.images.glob("*_1_0.jpg"))[:4]
     by_api = model.embed(paths)

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from PIL import Image
 
-from rfdreid.engine import gallery as gallery_module
+from rfdreid.inference import gallery as gallery_module
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation.visualize import LABEL_HEIGHT, PAD, SEPARATOR
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PIL import Image
 
 from rfdreid.config import EvalConfig
-from rfdreid.engine.evaluate import RunPair, evaluate_runs
+from rfdreid.workflows.evaluate import RunPair, evaluate_runs
 from rfdreid.evaluation.visualize import (
     FRAME,
     LABEL_HEIGHT,

@@ -16,9 +16,9 @@ from PIL import Image
 from torch import nn
 
 from rfdreid.data.records import ImageRecord
-from rfdreid.engine.extract import extract_features
+from rfdreid.inference.extract import extract_features
 from rfdreid.evaluation.distance import euclidean_distance, evaluate_features
-from rfdreid.models.test_embedding import TestEmbedding
+from rfdreid.inference.test_feature import TestEmbedding
 
 COLOURS = [(230, 20, 20), (20, 230, 20), (20, 20, 230), (230, 230, 20), (20, 230, 230),
            (230, 20, 230)]

@@ -1,4 +1,4 @@
-"""Fine-tuning: `model.pretrained` naming an rfdreid checkpoint (engine/finetune.py)."""
+"""Fine-tuning: `model.pretrained` naming an rfdreid checkpoint (training/finetune.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 
 from rfdreid.config import load_config
 from rfdreid.data.records import Protocol
-from rfdreid.engine.finetune import build_training_model
+from rfdreid.training.finetune import build_training_model
 from rfdreid.models.attention import ChannelAttention
 
 from clirun import train_args

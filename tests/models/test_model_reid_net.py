@@ -9,7 +9,7 @@ import torch
 
 from rfdreid.config import ModelConfig
 from rfdreid.losses import ReIDLoss
-from rfdreid.models.test_embedding import TestEmbedding
+from rfdreid.inference.test_feature import TestEmbedding
 from rfdreid.models import ReIDNet, ReIDOutput, build_model
 from rfdreid.models.attention import ChannelAttention, stage_attention
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from rfdreid.api import ReIDModel
-from rfdreid.engine.checkpoint import FORMAT, load_checkpoint
+from rfdreid.training.checkpoint import FORMAT, load_checkpoint
 from rfdreid.errors import ReIDError
 
 from clirun import Trained

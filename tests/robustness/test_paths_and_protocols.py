@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from rfdreid.engine import experiment, trainer
-from rfdreid.engine.checkpoint import load_checkpoint
+from rfdreid.training import trainer
+from rfdreid.workflows import experiment
+from rfdreid.training.checkpoint import load_checkpoint
 
 from clirun import train_args
 from oracles import snapshot

@@ -18,8 +18,8 @@ import torch
 
 from rfdreid.api import ReIDModel
 from rfdreid.config import EvalConfig
-from rfdreid.engine.checkpoint import load_checkpoint, read_trained_model, save_checkpoint
-from rfdreid.engine.evaluate import RunPair, evaluate_runs
+from rfdreid.training.checkpoint import load_checkpoint, read_trained_model, save_checkpoint
+from rfdreid.workflows.evaluate import RunPair, evaluate_runs
 
 from tiny import TinyPair, make_tiny_protocol
 

@@ -11,9 +11,9 @@ import torch
 import yaml
 
 from rfdreid.config import load_config
-from rfdreid.engine import trainer
-from rfdreid.engine.checkpoint import load_checkpoint, non_finite_tensors, read_trained_model
-from rfdreid.engine.runlock import run_lock
+from rfdreid.training import trainer
+from rfdreid.training.checkpoint import load_checkpoint, non_finite_tensors, read_trained_model
+from rfdreid.training.runlock import run_lock
 
 from clirun import train_args
 from tiny import TINY_OVERRIDES

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 
 from rfdreid.api import ReIDModel
 from rfdreid.config import EvalConfig
-from rfdreid.engine.evaluate import RunPair, evaluate_runs
+from rfdreid.workflows.evaluate import RunPair, evaluate_runs
 from rfdreid.serve.app import create_app
 from rfdreid.serve.gallery_search import GallerySearch
 from rfdreid.serve.run_browser import RunBrowser

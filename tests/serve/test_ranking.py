@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from rfdreid.engine.gallery import Features
+from rfdreid.inference.gallery import Features
 from rfdreid.serve.ranking import QueryRows
 
 

@@ -17,7 +17,7 @@ def demo(
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Config overrides.")] = None,
 ) -> None:
     """Generate synthetic data, train B-F and B-R on CPU, evaluate with and without RFD."""
-    from rfdreid.engine.demo import run_demo
+    from rfdreid.workflows.demo import run_demo
 
     start = time.perf_counter()
     md = run_demo(out, list(set_ or []))

@@ -70,8 +70,8 @@ def evaluate(
     the flags; the resolved values and their sources are printed and saved in results.json.
     """
     from rfdreid.config import resolve_eval_config
-    from rfdreid.engine.checkpoint import read_trained_model
-    from rfdreid.engine.evaluate import RunPair, discover_runs, evaluate_runs
+    from rfdreid.training.checkpoint import read_trained_model
+    from rfdreid.workflows.evaluate import RunPair, discover_runs, evaluate_runs
 
     flags = {"rfd_lambda": rfd_lambda, "rfd_form": rfd_form, "lambda_sweep": lambda_sweep,
              "select_lambda": select_lambda, "select_forms": select_forms,

@@ -29,8 +29,8 @@ def export(
         min=1, help="Input width (default: the checkpoint's data.width).")] = None,
 ) -> None:
     """Export the eval-mode network (dynamic batch axis) and verify it with onnxruntime."""
-    from rfdreid.engine.checkpoint import read_trained_model
-    from rfdreid.engine.export import TOLERANCE, export_onnx
+    from rfdreid.training.checkpoint import read_trained_model
+    from rfdreid.inference.export import TOLERANCE, export_onnx
 
     if format_ not in FORMATS:
         raise ReIDError(f"unknown export format {format_!r}; choose one of: {', '.join(FORMATS)}")

@@ -30,7 +30,7 @@ def reproduce(
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Config overrides.")] = None,
 ) -> None:
     """Prepare, train B-F and B-R on every split, and print B-F vs B-F+RFD."""
-    from rfdreid.engine.reproduce import reproduce as run
+    from rfdreid.workflows.reproduce import reproduce as run
 
     start = time.perf_counter()
     try:

@@ -59,8 +59,8 @@ def search(
     names follow Market-1501 (`PPPP_c...`), true matches are marked.
     """
     from rfdreid.api import ReIDModel
-    from rfdreid.engine.evaluate import Method
-    from rfdreid.engine.gallery import person_id
+    from rfdreid.workflows.evaluate import Method
+    from rfdreid.inference.gallery import person_id
     from rfdreid.evaluation.visualize import draw_ranking
 
     check_rfd_lambda(rfd_lambda, "--lambda")

@@ -25,7 +25,7 @@ def train(
     set_: Annotated[Optional[list[str]], typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
     """Train one model; the checkpoint lands in <out>/checkpoint.pt."""
-    from rfdreid.engine.trainer import train as run_training
+    from rfdreid.training.trainer import train as run_training
 
     cfg = load_config(preset, set_, {"data.protocol": protocol, "train.out_dir": out})
     path = run_training(cfg, resume=resume)

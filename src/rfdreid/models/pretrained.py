@@ -7,7 +7,7 @@ local file in torchvision or timm layout (`conv1.weight`, `bn1.*`, `layer1.0.con
 
 Weights go into the backbone *before* the re-id head splits it, so the shared trunk and
 every branch copy start from the same pretrained values. A whole re-id network (an rfdreid
-checkpoint, `rfdreid.engine.finetune`) goes in after, by :func:`load_network`.
+checkpoint, `rfdreid.training.finetune`) goes in after, by :func:`load_network`.
 """
 
 from __future__ import annotations

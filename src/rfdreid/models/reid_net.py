@@ -103,7 +103,7 @@ class ReIDNet(nn.Module):
 
     `forward(x [B, 3, H, W])` returns a :class:`ReIDOutput` in train mode and the raw
     embedding [B, feature_dim] (concatenated reduced features) in eval mode; the test-time
-    feature (mirror sum, L2 norm) is :func:`rfdreid.engine.extract.test_embedding`.
+    feature (mirror sum, L2 norm) is :func:`rfdreid.inference.extract.test_embedding`.
     """
 
     def __init__(
@@ -154,7 +154,7 @@ class ReIDNet(nn.Module):
 
     def head_prefixes(self) -> tuple[str, ...]:
         """State-dict key prefixes of the same head layers: what a run started from another
-        re-id checkpoint may re-initialise (`rfdreid.engine.finetune`)."""
+        re-id checkpoint may re-initialise (`rfdreid.training.finetune`)."""
         return ("classifiers.", *(f"branches.{i}.reductions." for i in range(len(self.branches))))
 
     @property

@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 
-from rfdreid.report import caviar, cpu_kinds, mlr, robustness, schedule, seeds, speed, standing
+from rfdreid.report import (caviar, cpu_kinds, mlr, mlr_draws, robustness, schedule, seeds,
+                            selection, speed, standing, why)
 from rfdreid.report.data import Results
 
 SECTIONS: tuple[ModuleType, ...] = (schedule, caviar, seeds, mlr, speed, standing, cpu_kinds,
-                                       robustness)
+                                       robustness, selection, why, mlr_draws)
 PLACEHOLDER = re.compile(r"\{\{(table|value|provenance):([\w.\-]+)\}\}")
 SPAN = re.compile(r"(<!-- value:([\w.\-]+) -->)(.*?)(<!-- /value -->)", re.S)
 TEMPLATE = Path("docs/results.template.md")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rfdreid.config import load_config
-from rfdreid.engine.trainer import PAPER_ITERS_PER_ID
+from rfdreid.training.trainer import PAPER_ITERS_PER_ID
 from rfdreid.report import fmt
 from rfdreid.report.data import Results
 

@@ -12,7 +12,7 @@ Two measurements, each holding one of camera and resolution fixed while the othe
 from __future__ import annotations
 
 from rfdreid.evaluation.selection import BF, PRIOR, Candidate
-from rfdreid.engine.evaluate import CLASS_GROUPS
+from rfdreid.workflows.evaluate import CLASS_GROUPS
 from rfdreid.report import fmt
 from rfdreid.report.data import Results
 from rfdreid.report.selection import test_metric

@@ -15,7 +15,7 @@ from PIL import Image
 from rfdreid.api import ReIDModel
 from rfdreid.data.images import read_image_size
 from rfdreid.data.transforms import build_transform
-from rfdreid.engine.gallery import CACHE_DIR_NAME, Features, embed_gallery, person_id
+from rfdreid.inference.gallery import CACHE_DIR_NAME, Features, embed_gallery, person_id
 from rfdreid.serve.ranking import Gallery, Query, Tile
 from rfdreid.serve.resolution_class import ResolutionProbabilities, resolution_label
 from rfdreid.serve.safe_files import resolve_inside

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from rfdreid.engine.gallery import Features
+from rfdreid.inference.gallery import Features
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation.distance import cosine_similarity, euclidean_distance, rfd_distance
 

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from rfdreid.models.reid_net import ReIDNet
-from rfdreid.models.test_embedding import TestEmbedding
+from rfdreid.inference.test_feature import TestEmbedding
 
 
 class ResolutionProbabilities(TestEmbedding):

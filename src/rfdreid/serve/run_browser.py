@@ -22,8 +22,8 @@ from rfdreid.config import EvalConfig
 from rfdreid.data.degrade import load_as_seen
 from rfdreid.data.images import read_image_size
 from rfdreid.data.records import ImageRecord
-from rfdreid.engine.evaluate import RunPair, pair_features
-from rfdreid.engine.gallery import Features, feature_distance
+from rfdreid.workflows.evaluate import RunPair, pair_features
+from rfdreid.inference.gallery import Features, feature_distance
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation.metrics import GalleryGroups, query_rank_stats
 from rfdreid.serve.ranking import Gallery, Query, Tile

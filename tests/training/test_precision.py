@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from rfdreid.config import load_config
-from rfdreid.engine import precision, trainer
-from rfdreid.engine.checkpoint import load_checkpoint
+from rfdreid.training import precision, trainer
+from rfdreid.training.checkpoint import load_checkpoint
 from rfdreid.errors import ReIDError
 from rfdreid.hardware import Bf16Support, CpuCapability, bf16_support, capped_level
 
@@ -150,7 +150,7 @@ def test_resumed_auto_run_keeps_the_precision_its_checkpoint_chose(tiny_protocol
     assert err.count("warning: resuming in bf16") == 1 and "auto would choose fp32" in err
 
 
-PROBE = ("import torch; from rfdreid.engine.precision import resolve_precision; "
+PROBE = ("import torch; from rfdreid.training.precision import resolve_precision; "
          "print(resolve_precision('auto', torch.device('cpu')).line())")
 
 

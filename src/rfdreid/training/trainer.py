@@ -32,7 +32,7 @@ from rfdreid.config import ExperimentConfig
 from rfdreid.data.dataset import ReIDImageDataset
 from rfdreid.data.records import Protocol
 from rfdreid.data.transforms import build_transform
-from rfdreid.engine.checkpoint import (
+from rfdreid.training.checkpoint import (
     PROTOCOL_RELATIVE,
     load_checkpoint,
     load_weights,
@@ -40,9 +40,9 @@ from rfdreid.engine.checkpoint import (
     save_checkpoint,
     stored_config,
 )
-from rfdreid.engine.distributed import DistContext, cleanup_distributed, init_distributed
-from rfdreid.engine.finetune import build_training_model
-from rfdreid.engine.precision import (
+from rfdreid.training.distributed import DistContext, cleanup_distributed, init_distributed
+from rfdreid.training.finetune import build_training_model
+from rfdreid.training.precision import (
     PrecisionChoice,
     autocast,
     autotune_convolutions,
@@ -50,10 +50,10 @@ from rfdreid.engine.precision import (
     memory_format,
     resolve_precision,
 )
-from rfdreid.engine.runlock import run_lock
-from rfdreid.engine.schedule import lr_at
-from rfdreid.engine.samplers import GroupedBatchSampler
-from rfdreid.engine.seeding import seed_everything
+from rfdreid.training.runlock import run_lock
+from rfdreid.training.schedule import lr_at
+from rfdreid.training.samplers import GroupedBatchSampler
+from rfdreid.training.seeding import seed_everything
 from rfdreid.errors import ReIDError
 from rfdreid.fileio import atomic_write_text, check_writable
 from rfdreid.losses import ReIDLoss

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from rfdreid.engine.checkpoint import TrainedModel
-from rfdreid.engine.extract import build_inference_model
+from rfdreid.training.checkpoint import TrainedModel
+from rfdreid.inference.extract import build_inference_model
 from rfdreid.errors import ReIDError
 from rfdreid.fileio import atomic_write
 

@@ -21,14 +21,14 @@ from rfdreid.config import EvalConfig
 from rfdreid.data.protocols import redraw_degradation
 from rfdreid.data.records import ImageRecord, Protocol, records_digest
 from rfdreid.fileio import atomic_write_text
-from rfdreid.engine.checkpoint import TrainedModel, read_trained_model
-from rfdreid.engine.extract import (
+from rfdreid.training.checkpoint import TrainedModel, read_trained_model
+from rfdreid.inference.extract import (
     FeatureCache,
     build_inference_model,
     extract_features,
     files_digest,
 )
-from rfdreid.engine.gallery import Features, feature_distance
+from rfdreid.inference.gallery import Features, feature_distance
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation import RankResult, evaluate_features, rank_result, selection, verification
 from rfdreid.evaluation.distance import RFD_FORMS

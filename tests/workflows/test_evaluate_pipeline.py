@@ -11,10 +11,10 @@ import torch
 from PIL import Image
 
 from rfdreid.config import EvalConfig, load_config
-from rfdreid.engine import evaluate
+from rfdreid.workflows import evaluate
 from rfdreid.data.records import ImageRecord, Protocol
-from rfdreid.engine.gallery import Features
-from rfdreid.engine.trainer import train
+from rfdreid.inference.gallery import Features
+from rfdreid.training.trainer import train
 
 from oracles import reference_rank
 from tiny import TINY_OVERRIDES

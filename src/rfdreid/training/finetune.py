@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from rfdreid.config import ExperimentConfig, ModelConfig
-from rfdreid.engine.checkpoint import (
+from rfdreid.training.checkpoint import (
     TrainedModel,
     is_checkpoint,
     read_plain,

@@ -17,8 +17,8 @@ import pytest
 
 from rfdreid.config import EvalConfig, load_config
 from rfdreid.data.records import ImageRecord, Protocol
-from rfdreid.engine import evaluate
-from rfdreid.engine.trainer import train
+from rfdreid.workflows import evaluate
+from rfdreid.training.trainer import train
 
 from tiny import TINY_OVERRIDES, make_tiny_protocol
 

@@ -2,7 +2,7 @@ from collections import Counter
 
 import pytest
 
-from rfdreid.engine.samplers import GroupedBatchSampler
+from rfdreid.training.samplers import GroupedBatchSampler
 from rfdreid.errors import ReIDError
 
 LABELS = [i // 5 for i in range(50)] + [10, 10]  # ten ids with 5 images, one with 2

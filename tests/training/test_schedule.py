@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from rfdreid.config import load_config
-from rfdreid.engine import trainer
-from rfdreid.engine.schedule import lr_at
+from rfdreid.training import trainer
+from rfdreid.training.schedule import lr_at
 from rfdreid.errors import ReIDError
 
 from tiny import TINY_OVERRIDES

@@ -12,7 +12,7 @@ from pathlib import Path
 from rfdreid.config import load_config
 from rfdreid.data.prepare import prepare
 from rfdreid.data.records import MLR_VARIANTS
-from rfdreid.engine.experiment import run_experiment
+from rfdreid.workflows.experiment import run_experiment
 from rfdreid.errors import ReIDError
 
 LAMBDA_SWEEP = [0.05, 0.1, 0.2, 0.5, 1.0]

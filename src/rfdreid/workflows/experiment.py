@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from rfdreid.config import EvalConfig, load_config
-from rfdreid.engine.evaluate import RunPair, evaluate_runs
-from rfdreid.engine.trainer import CHECKPOINT_NAME, train
+from rfdreid.workflows.evaluate import RunPair, evaluate_runs
+from rfdreid.training.trainer import CHECKPOINT_NAME, train
 
 
 def train_pair(

@@ -23,11 +23,11 @@ from torch import nn
 
 from rfdreid.data.images import IMAGE_EXTENSIONS, list_images, read_image
 from rfdreid.data.records import ImageRecord
-from rfdreid.engine.checkpoint import TrainedModel
-from rfdreid.engine.extract import FeatureCache, extract_features, read_cached_features
+from rfdreid.training.checkpoint import TrainedModel
+from rfdreid.inference.extract import FeatureCache, extract_features, read_cached_features
 from rfdreid.errors import ReIDError
 from rfdreid.fileio import atomic_write
-from rfdreid.models.test_embedding import TestEmbedding
+from rfdreid.inference.test_feature import TestEmbedding
 from rfdreid.evaluation.distance import (
     DEFAULT_LAMBDA,
     DEFAULT_RFD_FORM,

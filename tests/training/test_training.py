@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from rfdreid.config import load_config
-from rfdreid.engine import trainer
-from rfdreid.engine.checkpoint import load_checkpoint, read_trained_model
+from rfdreid.training import trainer
+from rfdreid.training.checkpoint import load_checkpoint, read_trained_model
 from rfdreid.errors import ReIDError
 
 from tiny import TINY_OVERRIDES

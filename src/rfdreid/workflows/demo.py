@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rfdreid.config import load_config
 from rfdreid.data.prepare import prepare
-from rfdreid.engine.experiment import run_experiment
+from rfdreid.workflows.experiment import run_experiment
 
 DEMO_BF, DEMO_BR = "demo_bf", "demo_br"
 

@@ -22,11 +22,11 @@ from torch.utils.data import DataLoader
 from rfdreid.data.dataset import ReIDImageDataset
 from rfdreid.data.records import ImageRecord
 from rfdreid.data.transforms import build_transform
-from rfdreid.engine.checkpoint import TrainedModel, load_plain, load_weights
+from rfdreid.training.checkpoint import TrainedModel, load_plain, load_weights
 from rfdreid.errors import ReIDError
 from rfdreid.fileio import atomic_write
 from rfdreid.models import build_model
-from rfdreid.models.test_embedding import TestEmbedding
+from rfdreid.inference.test_feature import TestEmbedding
 from rfdreid.progress import progress as progress_bar
 
 
@@ -35,7 +35,7 @@ def build_inference_model(
     normalize: bool = True,
 ) -> TestEmbedding:
     """Rebuild the network stored in a checkpoint, in eval mode, wrapped in the test-time
-    embedding (mirror sum, then L2 norm; see :mod:`rfdreid.models.test_embedding`)."""
+    embedding (mirror sum, then L2 norm; see :mod:`rfdreid.inference.test_feature`)."""
     # The checkpoint holds every weight: never re-read ImageNet files at inference.
     model = build_model(replace(trained.config.model, pretrained=None), trained.num_classes)
     load_weights(model, trained.model_state, trained.path)
