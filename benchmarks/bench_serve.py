@@ -2,8 +2,9 @@
 
 Random unit features (B-F 2048-d as MGN, B-R 2048-d). Times, median and worst over the
 repeats: a new query's rows (`QueryRows.compute`: D_f and resolution cosine rows, B-F
-order), done once per query; and a slider move (`QueryRows.top`: eq. 8 fusion at a new λ /
-form, sort, places moved), what the viewer does before rendering the top-k tiles.
+order), done once per query; and a slider move (`QueryRows.fused` then `QueryRows.top`:
+eq. 8 fusion at a new λ / form, sort, places moved), what the viewer does before rendering
+the top-k tiles.
 
     python benchmarks/bench_serve.py --gallery-size 20000
 """
@@ -39,7 +40,7 @@ def main() -> None:
     queries = [Features(unit(1), unit(1)) for _ in range(args.repeats)]
     new_query = _timed([lambda q=q: QueryRows.compute(q, gallery) for q in queries])
     rows = QueryRows.compute(queries[0], gallery)
-    slider = _timed([lambda k=k: rows.top(k / args.repeats, RFD_FORMS[k % 2], 10)
+    slider = _timed([lambda k=k: rows.top(rows.fused(k / args.repeats, RFD_FORMS[k % 2]), 10)
                      for k in range(args.repeats)])
     print(f"{args.gallery_size} gallery features (D={args.dim}, {args.threads} thread(s)), "
           f"ms median / worst of {args.repeats}:")

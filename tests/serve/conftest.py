@@ -1,8 +1,11 @@
-"""The tiny trained pair's Market-style gallery, an evaluation output, and live servers of
-both on free 127.0.0.1 ports (uvicorn in a thread, stopped at the end)."""
+"""The tiny trained pair's Market-style gallery, an evaluation output, a gallery whose
+distances are known by construction, and live servers of each on free 127.0.0.1 ports
+(uvicorn in a thread, stopped at the end)."""
 
 from __future__ import annotations
 
+import copy
+import json
 import socket
 import threading
 import time
@@ -10,14 +13,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 import uvicorn
 from starlette.applications import Starlette
 
 from rfdreid.api import ReIDModel
 from rfdreid.config import EvalConfig
 from rfdreid.workflows.evaluate import RunPair, evaluate_runs
+from rfdreid.inference.gallery import Features
 from rfdreid.serve.app import create_app
 from rfdreid.serve.gallery_search import GallerySearch
+from rfdreid.serve.ranking import Gallery
 from rfdreid.serve.run_browser import RunBrowser
 
 from live_http import MAX_UPLOAD
@@ -44,6 +50,26 @@ def search(trained: TinyPair, gallery_dir: Path) -> GallerySearch:
                          progress=False)
 
 
+@pytest.fixture(scope="package")
+def line_search(search: GallerySearch, tmp_path_factory: pytest.TempPathFactory
+                ) -> GallerySearch:
+    """`search` with B-F features only, gallery image j at the point (j, 0): image 0 is at
+    distance exactly j from image j. Its --results holds B-F thresholds at FPR 1e-3 (2.5)
+    and 1e-4 (not reachable)."""
+    points = torch.zeros(len(search.paths), 2)
+    points[:, 0] = torch.arange(len(search.paths))
+    results = tmp_path_factory.mktemp("verified") / "results.json"
+    at_fpr = {"0.001": {"reachable": True, "threshold": 2.5, "tpr": 0.5,
+                        "fpr": 0.001}, "0.0001": {"reachable": False}}
+    results.write_text(json.dumps({"verification": [{
+        "split": str(search.model.bf.path.resolve()),
+        "galleries": {"multi": {"B-F": {"all": {"at_fpr": at_fpr}}}}}]}))
+    line = copy.copy(search)
+    line.gallery = Gallery(Features(points), search.gallery.tile, search.gallery.pids)
+    line.results = results
+    return line
+
+
 def _live(app: Starlette) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -63,6 +89,11 @@ def _live(app: Starlette) -> Iterator[str]:
 @pytest.fixture(scope="package")
 def gallery_url(search: GallerySearch) -> Iterator[str]:
     yield from _live(create_app(search=search, max_upload_bytes=MAX_UPLOAD))
+
+
+@pytest.fixture(scope="package")
+def line_url(line_search: GallerySearch) -> Iterator[str]:
+    yield from _live(create_app(search=line_search))
 
 
 @pytest.fixture(scope="package")

@@ -18,6 +18,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from rfdreid.serve.gallery_search import GallerySearch
+
 CHROMIUM = os.environ.get("RFDREID_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("RFDREID_CHROMEDRIVER", "/usr/bin/chromedriver")
 
@@ -104,3 +106,37 @@ def test_run_queries_sorted_and_one_click_away(browser: webdriver.Chrome, run_ur
     first.click()
     assert _ranking(browser, browser.find_element(By.ID, "lam-value").text)
     _shot(browser, tmp_path, "serve_run_query.png")
+
+
+def _threshold_line(driver: webdriver.Chrome, limit: str) -> tuple[str, list[str], list[str]]:
+    """Once the ranking within `limit` has arrived: the name of the tile just before the
+    threshold line, and the names of the hits drawn in colour and of those greyed."""
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements(
+        By.CSS_SELECTOR, f'.ranking[data-max-distance="{limit}"] .threshold'))
+    line = driver.find_element(By.CSS_SELECTOR, ".ranking .threshold")
+    assert line.is_displayed() and line.size["height"] > 0
+    before = driver.execute_script("return arguments[0].previousElementSibling.dataset.name",
+                                   line)
+    tiles = driver.find_elements(By.CSS_SELECTOR, ".ranking .tile:not(.query)")
+    greyed = [t for t in tiles if float(t.value_of_css_property("opacity")) < 1]
+    return (before, [t.get_attribute("data-name") for t in tiles if t not in greyed],
+            [t.get_attribute("data-name") for t in greyed])
+
+
+def test_threshold_line_and_greyed_hits(browser: webdriver.Chrome, line_url: str,
+                                        line_search: GallerySearch, tmp_path: Path) -> None:
+    """Image j lies at distance j from image 0 (line_search): max distance 3 draws the
+    line after image 3 and greys 4..10; FPR 1e-3 (2.5 in its results.json) after image 2."""
+    names = [p.name for p in line_search.paths]
+    browser.get(line_url + "/")
+    Select(browser.find_element(By.ID, "choose")).select_by_value(f"gallery:{names[0]}")
+    _ranking(browser, "0.10")
+    browser.find_element(By.ID, "max-distance").send_keys("3\t")  # tab: the change event
+    assert _threshold_line(browser, "3.0") == (names[3], names[1:4], names[4:11])
+    _shot(browser, tmp_path, "serve_threshold.png")
+    Select(browser.find_element(By.ID, "at-fpr")).select_by_value("0.001")
+    assert _threshold_line(browser, "2.5") == (names[2], names[1:3], names[3:11])
+    assert browser.find_element(By.ID, "max-distance").get_attribute("value") == ""
+    browser.find_element(By.ID, "rerank").click()  # B-F + re-ranking was not verified
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "error").is_displayed())
+    assert "not B-F + re-ranking" in browser.find_element(By.ID, "error").text

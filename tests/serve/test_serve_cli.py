@@ -48,6 +48,18 @@ def test_bad_combinations_are_one_line_errors(monkeypatch: pytest.MonkeyPatch,
     assert code == 1 and not started and err.startswith("error: ") and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("args, fragment", [
+    (("--run", "r", "--results", "x.json"), "--results goes with --gallery"),
+    (("--checkpoint", "c", "--gallery", "g", "--results", "missing.json"), "is not a file"),
+])
+def test_results_is_for_a_gallery_and_must_exist(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str],
+                                                 args: tuple[str, ...], fragment: str) -> None:
+    code, started, err = _serve(monkeypatch, capsys, *args)
+    assert code == 1 and not started and err.startswith("error: ") and err.count("\n") == 1
+    assert fragment in err, err
+
+
 def test_folder_without_results_json(monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = _serve(monkeypatch, capsys, "--run", tmp_path, "--port", 0)

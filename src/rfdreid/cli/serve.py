@@ -32,6 +32,9 @@ def serve(
     cache_dir: Annotated[Optional[Path], typer.Option(
         help="Where gallery features are cached (default: GALLERY/.rfdreid-cache).")] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
+    results: Annotated[Optional[Path], typer.Option(
+        help="results.json of `rfdreid evaluate --verification` (with --gallery): offers "
+        "its thresholds at a false positive rate in the page. --run uses its own.")] = None,
 ) -> None:
     """Browse rankings in a web page: search a gallery, move RFD's λ, inspect an evaluation.
 
@@ -52,11 +55,18 @@ def serve(
         raise ReIDError("give --run FOLDER, or --checkpoint with --gallery, not both")
     if run is None and (checkpoint is None or gallery is None):
         raise ReIDError("give --checkpoint BF.pt --gallery FOLDER (and --br BR.pt), or --run FOLDER")
+    if results is not None and run is not None:
+        raise ReIDError("--results goes with --gallery; --run takes its thresholds from the "
+                        "run's own results.json")
+    if results is not None and not results.is_file():
+        raise ReIDError(f"--results {results} is not a file; pass the results.json of "
+                        "`rfdreid evaluate --verification`")
     check_bindable(host, port)
     cap = int(max_upload_mb * 2**20)
     if checkpoint is not None and gallery is not None:
         model = ReIDModel.from_checkpoint(checkpoint, br, device=device)
-        web = create_app(search=GallerySearch(model, gallery, cache_dir), max_upload_bytes=cap)
+        web = create_app(search=GallerySearch(model, gallery, cache_dir, results=results),
+                         max_upload_bytes=cap)
     else:
         web = create_app(run=RunBrowser(run, device), max_upload_bytes=cap)  # type: ignore[arg-type]
     if not _is_loopback(host):

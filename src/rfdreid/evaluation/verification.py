@@ -173,10 +173,11 @@ def report(groups: dict[str, PairDistances], targets: tuple[float, ...] = FPR_TA
 
 
 def threshold_from_results(results: Path, checkpoint: Path, method: str, fpr: float,
-                           feature: dict[str, bool]) -> float:
+                           feature: dict[str, bool], gallery: str | None = None) -> float:
     """The threshold `rfdreid evaluate --verification` measured for `checkpoint` and
-    `method` at `fpr` (all pairs; the multi-resolution gallery when there is one, since
-    a searched folder mixes resolutions), or a one-line ReIDError naming the fix.
+    `method` at `fpr` (all pairs; on `gallery`, by default the multi-resolution gallery
+    when there is one, since a searched folder mixes resolutions), or a one-line ReIDError
+    naming the fix.
 
     `feature` ({"flip": ..., "normalize": ...}) is how the caller builds its test feature:
     a threshold measured on another feature (unnormalised, say) is on another scale, so a
@@ -203,14 +204,18 @@ def threshold_from_results(results: Path, checkpoint: Path, method: str, fpr: fl
             raise ReIDError(f"{results} holds no verification of {checkpoint}; evaluate that "
                             "checkpoint with --verification")
         galleries = mine[0]["galleries"]
-        gallery = galleries.get("multi") or next(iter(galleries.values()))
-        if method not in gallery:
-            raise ReIDError(f"{results} measured {', '.join(gallery)}, not {method}; match "
+        if gallery is not None and gallery not in galleries:
+            raise ReIDError(f"{results} verified the {', '.join(galleries)} galleries, not "
+                            f"{gallery}")
+        rows = galleries[gallery] if gallery else (galleries.get("multi")
+                                                   or next(iter(galleries.values())))
+        if method not in rows:
+            raise ReIDError(f"{results} measured {', '.join(rows)}, not {method}; match "
                             "--lambda / --rfd-form / --br to the evaluation")
-        point = gallery[method]["all"]["at_fpr"].get(f"{fpr:g}")
+        point = rows[method]["all"]["at_fpr"].get(f"{fpr:g}")
         if point is None:
             raise ReIDError(f"{results} has thresholds at FPR "
-                            f"{', '.join(gallery[method]['all']['at_fpr'])}, not {fpr:g}")
+                            f"{', '.join(rows[method]['all']['at_fpr'])}, not {fpr:g}")
         if not point["reachable"]:
             raise ReIDError(f"FPR {fpr:g} was not reachable in {results} (fewer than "
                             f"{1 / fpr:g} impostor pairs); pick a larger --at-fpr")

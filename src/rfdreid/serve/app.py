@@ -1,4 +1,5 @@
-"""The Starlette app: pages, the ranking fragment that the λ slider re-fetches, and files.
+"""The Starlette app: pages, the ranking fragment that the λ slider re-fetches (and the
+same ranking as JSON), and files.
 
 Why server-rendered fragments: the ranking is drawn by one Jinja template whatever asks for
 it (a gallery search or a query of an evaluation), and the page needs only a few lines of
@@ -7,10 +8,13 @@ plain JavaScript (static/viewer.js), no build step.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import nullcontext
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, PackageLoader
 from starlette.applications import Starlette
@@ -21,6 +25,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from rfdreid.workflows.evaluate import Method
 from rfdreid.errors import ReIDError, finite_number
 from rfdreid.evaluation.distance import (
     DEFAULT_LAMBDA,
@@ -28,6 +33,8 @@ from rfdreid.evaluation.distance import (
     RFD_FORMS,
     check_rfd_lambda,
 )
+from rfdreid.evaluation.rerank import RerankParams
+from rfdreid.evaluation.verification import FPR_TARGETS
 from rfdreid.serve.gallery_search import GallerySearch
 from rfdreid.serve.ranking import QueryRows, rank
 from rfdreid.serve.run_browser import SORT_KEYS, RunBrowser
@@ -61,22 +68,58 @@ def _float(request: Request, name: str, default: float,
         raise HTTPException(400, str(e)) from None
 
 
+def _distance_limit(value: float, name: str) -> float:
+    """A match threshold: finite and >= 0."""
+    if finite_number(value, name) < 0:
+        raise ReIDError(f"{name}={value:g} is invalid; it must be >= 0")
+    return value
+
+
+def _switch(request: Request, name: str) -> bool:
+    """An on/off query parameter: absent or 0 is off, 1 is on, anything else HTTP 400."""
+    value = request.query_params.get(name, "0")
+    if value not in ("0", "1"):
+        raise HTTPException(400, f"{name} must be 0 or 1")
+    return value == "1"
+
+
 def create_app(search: GallerySearch | None = None, run: RunBrowser | None = None,
                max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> Starlette:
     """The viewer of a gallery (`search`) or of an evaluation (`run`): exactly one of them."""
     if (search is None) == (run is None):
         raise ReIDError("serve a gallery or an evaluation run, not both or neither")
+    source = search or run
     lam = run.ecfg.rfd_lambda if run else DEFAULT_LAMBDA
     form = run.ecfg.rfd_form if run else DEFAULT_RFD_FORM
-    controls = {"lam": lam, "form": form, "forms": RFD_FORMS, "top_k": 10}
+    controls = {"lam": lam, "form": form, "forms": RFD_FORMS, "top_k": 10,
+                "fprs": FPR_TARGETS if source.has_thresholds else ()}  # type: ignore[union-attr]
     rows_of: OrderedDict[str, QueryRows] = OrderedDict()
+    # one re-ranking at a time: each holds a (1 + G)² matrix, and a slider drag sends dozens
+    rerank_lock = threading.Lock()
 
     def resolve(query_id: str):  # noqa: ANN202 - the resolver's own tuple
-        source = search or run
         try:
             return source.resolve(query_id)  # type: ignore[union-attr]
         except (KeyError, ValueError):
             raise _not_found() from None
+
+    def threshold(request: Request, query_id: str, method: str
+                  ) -> tuple[float | None, float | None]:
+        """(max distance, the FPR it was measured at): `max_distance` as given, or the one
+        the evaluation measured at `at_fpr` for this ranking's method (the label of its
+        row in results.json, as `rfdreid search --at-fpr` looks it up)."""
+        given = [n for n in ("max_distance", "at_fpr") if n in request.query_params]
+        if len(given) == 2:
+            raise HTTPException(400, "give max_distance or at_fpr, not both")
+        if given == ["max_distance"]:
+            return _float(request, "max_distance", 0.0, _distance_limit), None
+        if given == ["at_fpr"]:
+            fpr = _float(request, "at_fpr", 0.0)
+            try:
+                return source.threshold_at(query_id, method, fpr), fpr  # type: ignore[union-attr]
+            except ReIDError as e:
+                raise HTTPException(400, str(e)) from None
+        return None, None
 
     def index(request: Request) -> Response:
         if search is not None:
@@ -86,7 +129,8 @@ def create_app(search: GallerySearch | None = None, run: RunBrowser | None = Non
                          max_upload_mb=max_upload_bytes / 2**20, **controls)
         return _page("run.html", run=run, name=run.run_dir.name)  # type: ignore[union-attr]
 
-    def ranking(request: Request) -> Response:
+    def ranked(request: Request) -> dict[str, Any]:
+        """The ranking the query parameters ask for, as the template's context."""
         query_id = request.query_params.get("query", "")
         query, gallery, exclude = resolve(query_id)
         lam_now = _float(request, "lam", lam, check_rfd_lambda)
@@ -94,13 +138,35 @@ def create_app(search: GallerySearch | None = None, run: RunBrowser | None = Non
         if form_now not in RFD_FORMS:
             raise HTTPException(400, f"form must be one of {', '.join(RFD_FORMS)}")
         top_k = int(min(max(_float(request, "k", 10), 1), MAX_TOP_K))
+        rerank = _switch(request, "rerank")
+        rfd = gallery.has_rfd
+        method = Method(form_now if rfd else None, lam_now if rfd else 0.0, rerank=rerank)
+        max_distance, at_fpr = threshold(request, query_id, method.label)
         if query_id not in rows_of:
             rows_of[query_id] = QueryRows.compute(query.features, gallery.features, exclude)
             if len(rows_of) > _KEPT_ROWS:
                 rows_of.popitem(last=False)
-        hits = rank(query, gallery, rows_of[query_id], lam_now, form_now, top_k)
-        return _page("ranking.html", query=query, hits=hits, lam=lam_now, form=form_now,
-                     has_rfd=gallery.has_rfd)
+        with rerank_lock if rerank else nullcontext():
+            try:
+                hits = rank(query, gallery, rows_of[query_id], lam_now, form_now, top_k,
+                            RerankParams() if rerank else None, max_distance)
+            except ReIDError as e:  # a gallery too large (or too small) to re-rank
+                raise HTTPException(400, str(e)) from None
+        return {"query_id": query_id, "query": query, "hits": hits, "lam": lam_now,
+                "form": form_now, "has_rfd": rfd, "method": method.label, "rerank": rerank,
+                "max_distance": max_distance, "at_fpr": at_fpr}
+
+    def ranking(request: Request) -> Response:
+        return _page("ranking.html", **ranked(request))
+
+    def ranking_json(request: Request) -> Response:
+        r = ranked(request)
+        return JSONResponse({
+            **{k: r[k] for k in ("lam", "form", "method", "rerank", "max_distance", "at_fpr")},
+            "query": r["query_id"],
+            "hits": [{"rank": h.rank, "name": h.tile.name, "distance": h.distance,
+                      "match": h.match, "moved": h.moved, "within": h.within}
+                     for h in r["hits"]]})
 
     async def upload(request: Request) -> Response:
         if search is None:
@@ -176,6 +242,7 @@ def create_app(search: GallerySearch | None = None, run: RunBrowser | None = Non
     return Starlette(routes=[
         Route("/", index),
         Route("/ranking", ranking),
+        Route("/ranking.json", ranking_json),
         Route("/query", upload, methods=["POST"]),
         Route("/upload/{token}", uploaded),
         Route("/image/{name:path}", gallery_image),

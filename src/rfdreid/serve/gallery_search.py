@@ -1,7 +1,8 @@
 """`rfdreid serve --gallery`: a folder embedded once, queried by upload or by one of its files.
 
 Query ids: `upload:<token>` (an uploaded image) or `gallery:<file name>` (a gallery image,
-left out of its own ranking).
+left out of its own ranking). Match thresholds at a false positive rate come from the
+results.json named at start (`rfdreid serve --results`), never from a client's path.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from rfdreid.api import ReIDModel
 from rfdreid.data.images import read_image_size
 from rfdreid.data.transforms import build_transform
 from rfdreid.inference.gallery import CACHE_DIR_NAME, Features, embed_gallery, person_id
+from rfdreid.errors import ReIDError
+from rfdreid.evaluation.verification import threshold_from_results
 from rfdreid.serve.ranking import Gallery, Query, Tile
 from rfdreid.serve.resolution_class import ResolutionProbabilities, resolution_label
 from rfdreid.serve.safe_files import resolve_inside
@@ -23,11 +26,12 @@ from rfdreid.serve.uploads import UploadStore
 
 
 class GallerySearch:
-    """A gallery folder with its features (and B-R classes), plus the uploaded queries."""
+    """A gallery folder with its features (and B-R classes), plus the uploaded queries;
+    `results`: an evaluation's results.json whose verification thresholds may be used."""
 
     def __init__(self, model: ReIDModel, folder: Path, cache_dir: Path | None = None,
-                 progress: bool = True) -> None:
-        self.model, self.folder = model, folder
+                 progress: bool = True, results: Path | None = None) -> None:
+        self.model, self.folder, self.results = model, folder, results
         cache = cache_dir or folder / CACHE_DIR_NAME
         self.paths, features = model.embed_folder(folder, cache, progress=progress)
         self.index = {p.name: i for i, p in enumerate(self.paths)}
@@ -79,6 +83,20 @@ class GallerySearch:
             row = Features(f.f[i:i + 1], None if f.r is None else f.r[i:i + 1])
             return Query(row, self._tile(i), self.gallery.pids[i]), self.gallery, [i]
         raise KeyError(query_id)
+
+    @property
+    def has_thresholds(self) -> bool:
+        return self.results is not None
+
+    def threshold_at(self, query_id: str, method: str, fpr: float) -> float:
+        """The distance `results` measured at `fpr` for this checkpoint and `method` (the
+        label evaluation gives the ranking); ReIDError when there is none."""
+        if self.results is None:
+            raise ReIDError("no thresholds to take: serve with --results "
+                            "runs/x/eval/results.json of `rfdreid evaluate --verification`")
+        net = self.model.feature_net
+        return threshold_from_results(self.results, self.model.bf.path, method, fpr,
+                                      {"flip": net.flip, "normalize": net.normalize})
 
     def image_file(self, name: str) -> Path | None:
         """A gallery image to send, None when `name` is not a file inside the folder."""

@@ -1,9 +1,11 @@
-"""Re-ranking a gallery from cached features: B-F order, eq. 8 order, and how far each
-image moved between them.
+"""Re-ranking a gallery from cached features: B-F order, eq. 8 order (optionally
+k-reciprocal re-ranked), how far each image moved between them, and which hits a match
+threshold keeps.
 
 Why rows: moving λ or switching the eq. 7-8 form changes neither D_f nor the resolution
 cosine, so a query's [G] rows are computed once (:class:`QueryRows`) and a slider move is
 one fusion and one sort: milliseconds on a 20k gallery (benchmarks/bench_serve.py).
+Re-ranking cannot use them: it mines the whole gallery's neighbourhoods at each λ.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import torch
 from rfdreid.inference.gallery import Features
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation.distance import cosine_similarity, euclidean_distance, rfd_distance
+from rfdreid.evaluation.rerank import RerankParams, rerank_features
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,15 @@ class Gallery:
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked gallery image; `moved` > 0: that many places higher than under B-F."""
+    """One ranked gallery image; `moved` > 0: that many places higher than under B-F;
+    `within`: distance <= the match threshold (None without a threshold)."""
 
     rank: int
     tile: Tile
     distance: float
     match: bool | None
     moved: int
+    within: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -89,23 +94,35 @@ class QueryRows:
         bf_place[kept[torch.argsort(d_f[kept], stable=True)]] = torch.arange(len(kept))
         return cls(d_f, cos_r, kept, bf_place)
 
-    def top(self, lam: float, form: str, top_k: int) -> list[tuple[int, float, int]]:
-        """The `top_k` closest kept indices under eq. 8 (D_f without B-R) as (index,
-        distance, places moved up vs B-F)."""
-        fused = self.d_f if self.cos_r is None else rfd_distance(self.d_f, self.cos_r, lam,
-                                                                 form)
-        top = self.kept[torch.argsort(fused[self.kept], stable=True)[:top_k]]
-        return [(i, float(fused[i]), int(self.bf_place[i]) - place)
+    def fused(self, lam: float, form: str) -> torch.Tensor:
+        """[G] eq. 8 distance (D_f without B-R)."""
+        return self.d_f if self.cos_r is None else rfd_distance(self.d_f, self.cos_r, lam, form)
+
+    def top(self, dist: torch.Tensor, top_k: int) -> list[tuple[int, float, int]]:
+        """The `top_k` kept indices closest by `dist` [G] as (index, distance, places moved
+        up vs B-F)."""
+        top = self.kept[torch.argsort(dist[self.kept], stable=True)[:top_k]]
+        return [(i, float(dist[i]), int(self.bf_place[i]) - place)
                 for place, i in enumerate(top.tolist())]
 
 
 def rank(query: Query, gallery: Gallery, rows: QueryRows, lam: float, form: str,
-         top_k: int) -> list[Hit]:
+         top_k: int, rerank: RerankParams | None = None,
+         max_distance: float | None = None) -> list[Hit]:
     """The top-k of `gallery` for `query` (its `rows`) as tiles, framed green/red where
-    ids are known."""
+    ids are known; `rerank`: k-reciprocal re-ranked after eq. 8, as `ReIDModel.search`
+    ranks (distances are then eq. 13's d*); `max_distance`: each hit says whether it is
+    within that match threshold (all are shown, so what it cuts off stays visible)."""
+    if rerank is None:
+        dist = rows.fused(lam, form)
+    else:
+        q, g = query.features, gallery.features
+        dist = rerank_features(q.f, g.f, q.r, g.r, lam, form, rerank)[0]
     hits = []
-    for place, (i, dist, moved) in enumerate(rows.top(lam, form, top_k), 1):
+    for place, (i, d, moved) in enumerate(rows.top(dist, top_k), 1):
         pid = gallery.pids[i]
         match = None if pid is None or query.pid is None else pid == query.pid
-        hits.append(Hit(place, gallery.tile(i), dist, match, moved))
+        # compared as a float32 tensor, as `ReIDModel.search` filters: the same hits pass
+        within = None if max_distance is None else bool(dist[i] <= max_distance)
+        hits.append(Hit(place, gallery.tile(i), d, match, moved, within))
     return hits

@@ -4,7 +4,8 @@ results.json holds the tables; the per-query view (rank of the first true match 
 B-F and under RFD, and each ranking) is recomputed from the run's protocol and its cached
 test features, for the protocol as stored (repeat 0 of an MLR evaluation).
 
-Query ids: `run:<split>:<gallery>:<query index>`.
+Query ids: `run:<split>:<gallery>:<query index>`. Match thresholds at a false positive rate
+come from the run's own verification section (`rfdreid evaluate --verification`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from rfdreid.workflows.evaluate import RunPair, pair_features
 from rfdreid.inference.gallery import Features, feature_distance
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation.metrics import GalleryGroups, query_rank_stats
+from rfdreid.evaluation.verification import threshold_from_results
 from rfdreid.serve.ranking import Gallery, Query, Tile
 from rfdreid.serve.safe_files import resolve_inside
 
@@ -148,6 +150,7 @@ class RunBrowser:
             self.summary: dict = results["summary"]
             self.ecfg = _eval_config(results.get("settings", {}))
             self.pairs = _pairs(results)
+            self.has_thresholds = bool(results.get("verification"))
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise ReIDError(f"{path} is not the results.json of `rfdreid evaluate` ({e}); "
                             "pass the folder that `rfdreid evaluate --out` wrote") from None
@@ -184,6 +187,15 @@ class RunBrowser:
         if not 0 <= int(qi) < len(view.queries):
             raise KeyError(query_id)
         return view.query(int(qi)), view.gallery, view.junk(int(qi))
+
+    def threshold_at(self, query_id: str, method: str, fpr: float) -> float:
+        """The distance this run measured at `fpr` for the query's split, gallery and
+        `method` (the label of the ranking); ReIDError when there is none. `query_id` has
+        passed :meth:`resolve`."""
+        _, split, mode, _ = query_id.split(":")
+        return threshold_from_results(self.run_dir / "results.json", self.pairs[int(split)].bf,
+                                      method, fpr, {"flip": self.ecfg.flip,
+                                                    "normalize": self.ecfg.normalize}, mode)
 
     def file(self, name: str) -> Path | None:
         """A picture of the run folder to send, None unless it lies inside the folder."""

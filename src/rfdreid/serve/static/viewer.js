@@ -10,10 +10,15 @@ async function refresh() {
   const params = new URLSearchParams({query, k: $("top-k").value});
   if ($("lam")) params.set("lam", $("lam").value);
   if (form) params.set("form", form.value);
+  if ($("rerank").checked) params.set("rerank", "1");
+  if ($("max-distance").value !== "") params.set("max_distance", $("max-distance").value);
+  if ($("at-fpr")?.value) params.set("at_fpr", $("at-fpr").value);
   const mine = ++latest;
   const response = await fetch("/ranking?" + params);
-  const html = await response.text();
-  if (mine === latest) $("ranking").innerHTML = html;
+  const text = await response.text();
+  if (mine !== latest) return;
+  showError(response.ok ? "" : text);  // a refused threshold or re-ranking says why
+  $("ranking").innerHTML = response.ok ? text : "";
 }
 
 function showError(message) {
@@ -39,4 +44,14 @@ $("lam")?.addEventListener("input", (event) => {
 });
 document.querySelectorAll('input[name="form"]').forEach((el) => el.addEventListener("change", refresh));
 $("top-k").addEventListener("change", refresh);
+$("rerank").addEventListener("change", refresh);
+// a typed distance and a measured one exclude each other: choosing one clears the other
+$("max-distance").addEventListener("change", () => {
+  if ($("at-fpr") && $("max-distance").value !== "") $("at-fpr").value = "";
+  refresh();
+});
+$("at-fpr")?.addEventListener("change", () => {
+  if ($("at-fpr").value) $("max-distance").value = "";
+  refresh();
+});
 refresh();
