@@ -31,7 +31,7 @@ def search(cli, trained, gallery, *extra):
     query = trained.images / "7_0_2.jpg"  # not in the gallery; Market-style name below
     named = gallery.parent / "0007_c1s1_000002_00.jpg"
     shutil.copy(query, named)
-    return cli("search", named, "--gallery", gallery, "--checkpoint", trained.bf,
+    return cli("search", named, "--gallery", gallery, "--bf", trained.bf,
                "--br", trained.br, *extra)
 
 
@@ -84,19 +84,19 @@ def test_cache_is_reused_and_follows_the_folder(cli, trained, market_gallery, em
 def test_errors_are_one_line(cli, trained, market_gallery, tmp_path):
     query = trained.images / "6_0_0.jpg"
     base = ["--gallery", market_gallery, "--out", tmp_path / "r.png"]
-    cli("search", query, *base, "--checkpoint", tmp_path / "none.pt").assert_one_line_error(
+    cli("search", query, *base, "--bf", tmp_path / "none.pt").assert_one_line_error(
         "none.pt", "not found")
-    cli("search", query, *base, "--checkpoint", trained.br).assert_one_line_error(
+    cli("search", query, *base, "--bf", trained.br).assert_one_line_error(
         "B-R checkpoint")
-    cli("search", tmp_path / "nope.jpg", *base, "--checkpoint", trained.bf
+    cli("search", tmp_path / "nope.jpg", *base, "--bf", trained.bf
         ).assert_one_line_error("nope.jpg")
-    cli("search", query, "--gallery", tmp_path / "absent", "--checkpoint", trained.bf
+    cli("search", query, "--gallery", tmp_path / "absent", "--bf", trained.bf
         ).assert_one_line_error("absent", "not found")
     (tmp_path / "empty").mkdir()
-    cli("search", query, "--gallery", tmp_path / "empty", "--checkpoint", trained.bf
+    cli("search", query, "--gallery", tmp_path / "empty", "--bf", trained.bf
         ).assert_one_line_error("holds no images")
     (market_gallery / "broken.jpg").write_bytes(b"not a jpeg")
-    cli("search", query, *base, "--checkpoint", trained.bf).assert_one_line_error("broken.jpg")
+    cli("search", query, *base, "--bf", trained.bf).assert_one_line_error("broken.jpg")
 
 
 def test_help_has_an_example(cli):

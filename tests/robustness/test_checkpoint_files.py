@@ -42,7 +42,7 @@ def test_malicious_checkpoint_runs_nothing(command, cli, trained, tmp_path):
     args = {
         "evaluate": ["evaluate", "--bf", path],
         "search": ["search", trained.images / "6_0_0.jpg", "--gallery", trained.images,
-                   "--checkpoint", path],
+                   "--bf", path],
         "export": ["export", "--checkpoint", path],
         "train-resume": ["train", "--protocol", trained.protocol, "--out", path.parent,
                          "--resume"],
@@ -75,13 +75,13 @@ def _edited(tmp_path: Path, trained: Trained, edit) -> Path:
 def test_inconsistent_checkpoint_is_one_line(edit, fragment, cli, trained, tmp_path):
     path = _edited(tmp_path, trained, edit)
     cli("search", trained.images / "6_0_0.jpg", "--gallery", trained.images,
-        "--checkpoint", path).assert_one_line_error(str(path), fragment)
+        "--bf", path).assert_one_line_error(str(path), fragment)
 
 
 def test_truncated_checkpoint_is_one_line(cli, trained, tmp_path):
     path = tmp_path / "torn.pt"
     path.write_bytes(trained.bf.read_bytes()[:5000])
-    cli("export", "--checkpoint", path).assert_one_line_error(str(path), "cannot be read")
+    cli("export", "--bf", path).assert_one_line_error(str(path), "cannot be read")
 
 
 def test_non_finite_weights_are_refused(cli, trained, tmp_path):
@@ -91,7 +91,7 @@ def test_non_finite_weights_are_refused(cli, trained, tmp_path):
 
     path = _edited(tmp_path, trained, poison)
     cli("search", trained.images / "6_0_0.jpg", "--gallery", trained.images,
-        "--checkpoint", path).assert_one_line_error(str(path), "non-finite weights")
+        "--bf", path).assert_one_line_error(str(path), "non-finite weights")
 
 
 @pytest.fixture
@@ -128,13 +128,13 @@ def test_non_finite_search_cache_is_rebuilt(cli, trained, tmp_path):
     gallery = tmp_path / "gallery"
     shutil.copytree(trained.images, gallery)
     query = trained.images / "6_0_0.jpg"
-    first = cli("search", query, "--gallery", gallery, "--checkpoint", trained.bf)
+    first = cli("search", query, "--gallery", gallery, "--bf", trained.bf)
     assert first.code == 0, first.err
     [cache] = (gallery / ".rfdreid-cache").glob("*.pt")
     state = torch.load(cache, weights_only=True)
     state["features"].fill_(float("inf"))
     torch.save(state, cache)
-    again = cli("search", query, "--gallery", gallery, "--checkpoint", trained.bf)
+    again = cli("search", query, "--gallery", gallery, "--bf", trained.bf)
     assert again.code == 0 and str(cache) in again.err and again.out == first.out
     assert torch.isfinite(torch.load(cache, weights_only=True)["features"]).all()
 

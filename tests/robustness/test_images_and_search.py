@@ -42,7 +42,7 @@ def test_sixteen_bit_query_is_searched_like_its_eight_bit_copy(cli, trained, tmp
     grey8 = np.asarray(Image.open(trained.images / "6_0_0.jpg").convert("L"))
     Image.fromarray(grey8.astype(np.uint16) * 257).save(tmp_path / "q16.png")
     Image.fromarray(grey8).save(tmp_path / "q8.png")
-    args = ("--gallery", trained.images, "--checkpoint", trained.bf, "--top-k", "3")
+    args = ("--gallery", trained.images, "--bf", trained.bf, "--top-k", "3")
     deep, flat = cli("search", tmp_path / "q16.png", *args), cli("search", tmp_path / "q8.png", *args)
     assert deep.code == 0 and flat.code == 0, deep.err + flat.err
     assert deep.out.splitlines()[2:] == flat.out.splitlines()[2:]
@@ -54,7 +54,7 @@ def test_decompression_bomb_is_refused_naming_the_file(size, cli, trained, tmp_p
     with pytest.raises(ReIDError, match="bomb"):
         read_image(bomb)
     cli("search", bomb, "--gallery", trained.images,
-        "--checkpoint", trained.bf).assert_one_line_error(str(bomb))
+        "--bf", trained.bf).assert_one_line_error(str(bomb))
 
 
 @pytest.fixture
@@ -73,14 +73,14 @@ def gallery_with_bad_files(trained, tmp_path: Path) -> tuple[Path, list[str]]:
 def test_unreadable_gallery_file_stops_search_naming_it(cli, trained, gallery_with_bad_files):
     gallery, _ = gallery_with_bad_files
     res = cli("search", trained.images / "6_0_0.jpg", "--gallery", gallery,
-              "--checkpoint", trained.bf, "--br", trained.br)
+              "--bf", trained.bf, "--br", trained.br)
     res.assert_one_line_error(str(gallery))
 
 
 def test_skip_bad_ranks_the_rest_and_lists_the_skipped(cli, trained, gallery_with_bad_files):
     gallery, bad = gallery_with_bad_files
     res = cli("search", trained.images / "6_0_0.jpg", "--gallery", gallery,
-              "--checkpoint", trained.bf, "--br", trained.br, "--skip-bad")
+              "--bf", trained.bf, "--br", trained.br, "--skip-bad")
     assert res.code == 0, res.err
     ranked = [line.split()[-1] for line in res.out.splitlines() if line.split()[0].isdigit()]
     assert sorted(ranked) == ["6_1_0.jpg", "7_1_0.jpg", "8_1_0.jpg"]

@@ -77,7 +77,7 @@ def test_evaluate_refuses_out_of_range_settings(args, fragments, cli, run, tmp_p
     (["--top-k", "0"], ["--top-k", "greater than or equal to 1"]),
 ])
 def test_search_refuses_out_of_range_settings(args, fragments, cli, run, gallery, trained):
-    res = cli("search", trained.images / "6_0_0.jpg", "--gallery", gallery, "--checkpoint", run,
+    res = cli("search", trained.images / "6_0_0.jpg", "--gallery", gallery, "--bf", run,
               *args)
     res.assert_one_line_error(*fragments)
     assert _files(gallery) == {gallery / n for n in ("6_1_0.jpg", "7_1_0.jpg", "8_1_0.jpg")}
@@ -106,7 +106,7 @@ def test_search_output_is_checked_before_the_gallery_is_embedded(out, cli, run, 
                                                                   trained, tmp_path):
     (tmp_path / "a-folder").mkdir()
     before = _files(tmp_path)
-    cli("search", trained.images / "6_0_0.jpg", "--gallery", gallery, "--checkpoint", run,
+    cli("search", trained.images / "6_0_0.jpg", "--gallery", gallery, "--bf", run,
         "--out", out).assert_one_line_error(f"--out {out}")
     assert _files(tmp_path) == before
 
@@ -121,7 +121,7 @@ def test_evaluate_output_is_checked_before_any_model_is_loaded(out, cli, run, tm
 @pytest.mark.parametrize("out", UNWRITABLE)
 def test_export_output_is_checked_before_the_checkpoint_is_read(out, cli, run, tmp_path):
     before = _files(tmp_path)
-    cli("export", "--checkpoint", run, "--out", f"{out}.onnx").assert_one_line_error(
+    cli("export", "--bf", run, "--out", f"{out}.onnx").assert_one_line_error(
         f"{out}.onnx")
     assert _files(tmp_path) == before
 

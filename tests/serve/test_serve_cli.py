@@ -32,7 +32,7 @@ def _serve(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 def test_binds_loopback_unless_told(monkeypatch: pytest.MonkeyPatch,
                                     capsys: pytest.CaptureFixture[str], trained: TinyPair,
                                     gallery_dir: Path, run_dir: Path) -> None:
-    code, started, err = _serve(monkeypatch, capsys, "--checkpoint", trained.bf, "--br", trained.br,
+    code, started, err = _serve(monkeypatch, capsys, "--bf", trained.bf, "--br", trained.br,
                                 "--gallery", gallery_dir, "--port", 0)
     assert code == 0 and started["host"] == "127.0.0.1" and "warning" not in err
     code, started, err = _serve(monkeypatch, capsys, "--run", run_dir, "--host", "0.0.0.0",
@@ -50,7 +50,7 @@ def test_bad_combinations_are_one_line_errors(monkeypatch: pytest.MonkeyPatch,
 
 @pytest.mark.parametrize("args, fragment", [
     (("--run", "r", "--results", "x.json"), "--results goes with --gallery"),
-    (("--checkpoint", "c", "--gallery", "g", "--results", "missing.json"), "is not a file"),
+    (("--bf", "c", "--gallery", "g", "--results", "missing.json"), "is not a file"),
 ])
 def test_results_is_for_a_gallery_and_must_exist(monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str],
@@ -87,7 +87,7 @@ def test_host_and_port_are_checked_before_the_gallery_is_embedded(
         "no-such-host": ("999.1.1.1", 8000, "--host 999.1.1.1"),
         "not-our-address": ("192.0.2.1", 8000, "192.0.2.1:8000"),  # TEST-NET-1, never local
     }[bind]
-    code, started, err = _serve(monkeypatch, capsys, "--checkpoint", trained.bf, "--gallery",
+    code, started, err = _serve(monkeypatch, capsys, "--bf", trained.bf, "--gallery",
                                 gallery, "--host", host, "--port", port)
     assert code == 1 and not started and err.startswith("error: ") and err.count("\n") == 1
     assert fragment in err, err

@@ -59,7 +59,7 @@ def test_tiny_b_f_run_beats_chance_on_both_galleries(tmp_path: Path) -> None:
     protocol = Protocol.load(path)
     for mode in ("single", "multi"):
         chance_r1, chance_map = chance(protocol.query, protocol.galleries[mode])
-        got = res.repeats[0][mode]["B-F"]
+        got = res.repeats[0][(mode, "")][evaluate.Method()]
         assert got.num_valid_queries == len(protocol.query) == 16
         assert got.r1 >= chance_r1 + MARGIN, (mode, got.r1, chance_r1)
         assert got.mAP >= chance_map + MARGIN, (mode, got.mAP, chance_map)

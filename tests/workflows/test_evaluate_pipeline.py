@@ -100,7 +100,8 @@ def test_tables_for_both_galleries_and_cache(trained_pair, tmp_path, monkeypatch
 def test_without_br_only_bf_row(trained_pair):
     res = evaluate.evaluate_pair(evaluate.RunPair(bf=trained_pair.bf), EvalConfig(),
                                  progress=False)
-    assert [list(r["single"]) for r in res.repeats] == [["B-F"]] and res.chosen is None
+    assert [list(r[("single", "")]) for r in res.repeats] == [[evaluate.Method()]]
+    assert res.chosen is None
 
 
 def test_cli_swapped_checkpoints_one_line_error(cli, trained_pair):
@@ -117,8 +118,8 @@ def test_gallery_specific_queries_are_used(own_protocol):
     replace(p, gallery_queries={"multi": p.query[:2]}).save(tiny_protocol)
     res = evaluate.evaluate_pair(trained_pair, EvalConfig(), progress=False)
     (split,) = res.repeats
-    assert split["multi"]["B-F"].num_valid_queries == 2
-    assert split["single"]["B-F"].num_valid_queries == len(p.query)
+    assert split[("multi", "")][evaluate.Method()].num_valid_queries == 2
+    assert split[("single", "")][evaluate.Method()].num_valid_queries == len(p.query)
 
 
 def test_paired_gain_and_sign_test():
@@ -129,13 +130,16 @@ def test_paired_gain_and_sign_test():
     def split(bf_r1, rfd_r1):
         def res(r1):
             return RankResult(cmc=np.array([r1] * 10), mAP=r1, mINP=r1, num_valid_queries=1)
-        return {"multi": {"B-F": res(bf_r1), "RFD": res(rfd_r1)}}
+        return {("multi", ""): {evaluate.Method(): res(bf_r1), RFD: res(rfd_r1)}}
 
+    RFD = evaluate.Method("filter", 0.1)
     splits = [split(0.5, 0.6)] * 6 + [split(0.5, 0.4)]
-    line = evaluate.paired_gain(splits, "multi", "RFD")
-    # gains: six +10, one -10 -> mean +7.1; two-sided sign test p = 2 * (1 + 7) / 128
-    assert "+7.1" in line and "better on 6, worse on 1 of 7" in line and "p = 0.125" in line
-    assert "p = 0.016" in evaluate.paired_gain([split(0.5, 0.6)] * 7, "multi", "RFD")
+    line = evaluate.paired_gain(splits, ("multi", ""), RFD)
+    # gains: six +10, one -10 -> mean +7.1, sample SD 7.6 (n - 1); two-sided sign test
+    # p = 2 * (1 + 7) / 128
+    assert "+7.1 ± 7.6 points" in line and "better on 6, worse on 1 of 7" in line
+    assert "p = 0.125" in line
+    assert "p = 0.016" in evaluate.paired_gain([split(0.5, 0.6)] * 7, ("multi", ""), RFD)
 
 
 def test_select_lambda_reads_validation_ids_only(tmp_path, monkeypatch):
@@ -179,14 +183,15 @@ def test_select_lambda_reads_validation_ids_only(tmp_path, monkeypatch):
     # The chosen (form, λ) becomes its own row of the test table, equal to that
     # candidate's own row (which every candidate of the grid gets).
     res = evaluate.evaluate_pair(pair, ecfg, progress=False)
-    rows = res.repeats[0]["multi"]
+    rows = _by_label(res.repeats[0][("multi", "")])
     picked = res.chosen["multi"]
     same = "B-F" if picked["lambda"] == 0 else f"B-F+RFD {picked['form']} (λ={picked['lambda']:g})"
     assert rows["B-F+RFD (form and λ chosen on validation)"] == rows[same]
     assert {"B-F+RFD literal (λ=0.5)", "B-F+RFD filter (λ=0.2)"} <= set(rows)
     one_form = evaluate.evaluate_pair(pair, EvalConfig(select_lambda=[0.2, 0.5],
                                                        select_forms=["filter"]), progress=False)
-    assert "B-F+RFD filter (λ chosen on validation)" in one_form.repeats[0]["multi"]
+    assert "B-F+RFD filter (λ chosen on validation)" in _by_label(
+        one_form.repeats[0][("multi", "")])
 
 
 def test_select_lambda_without_validation_is_one_clear_error(trained_pair):
@@ -223,7 +228,7 @@ def test_rerank_rows_equal_reranking_the_fused_pooled_distance(trained_pair):
 
     ecfg = EvalConfig(rerank=True, rerank_k1=4, rerank_k2=2, rerank_lambda=0.2)
     res = evaluate.evaluate_pair(trained_pair, ecfg, progress=False)
-    rows = res.repeats[0]["multi"]
+    rows = _by_label(res.repeats[0][("multi", "")])
     assert list(rows)[-2:] == ["B-F + re-ranking", "B-F+RFD filter (λ=0.1) + re-ranking"]
     protocol, features = evaluate.pair_features(trained_pair, ecfg, progress=False)
     queries, gallery = protocol.query, protocol.galleries["multi"]
@@ -239,8 +244,8 @@ def test_rerank_rows_equal_reranking_the_fused_pooled_distance(trained_pair):
         dist = rerank(pooled.float(), len(queries), RerankParams(k1=4, k2=2, lam=0.2))
         _, m_ap, _, _ = reference_rank(dist.numpy(), *labels)
         assert rows[label].mAP == pytest.approx(m_ap, abs=1e-6), label
-    assert "B-F + re-ranking" not in evaluate.evaluate_pair(
-        trained_pair, EvalConfig(), progress=False).repeats[0]["multi"]
+    assert "B-F + re-ranking" not in _by_label(evaluate.evaluate_pair(
+        trained_pair, EvalConfig(), progress=False).repeats[0][("multi", "")])
 
 
 def test_cli_rerank_rows_and_one_line_errors(cli, trained_pair, tmp_path):
@@ -335,6 +340,11 @@ def test_cli_verification_over_the_pair_cap_is_one_line(cli, trained_pair, tmp_p
     assert not (tmp_path / "eval" / "results.json").exists()
 
 
+def _by_label(rows: dict) -> dict:
+    """A table's rows by their results.md label (what these tests read)."""
+    return {m.label: r for m, r in rows.items()}
+
+
 def _rec(path: str, pid: int, cam: int, res: int, factor: int = 1) -> ImageRecord:
     return ImageRecord(path=path, pid=pid, camid=cam, factor=factor, res_label=res)
 
@@ -364,9 +374,10 @@ def test_grouped_rows_rank_only_their_queries():
                         train=[], query=queries, galleries={"single": gallery})
     out = evaluate.evaluate_protocol(protocol, features, EvalConfig(by_resolution_class=True),
                                      with_rfd=False)
-    assert out["single"]["B-F"].r1 == 0.5
-    assert out[f"single, {evaluate.CLASS_GROUPS[0]}"]["B-F"].r1 == 1.0
-    assert out[f"single, {evaluate.CLASS_GROUPS[1]}"]["B-F"].r1 == 0.0
+    bf = evaluate.Method()
+    assert out[("single", "")][bf].r1 == 0.5
+    assert out[("single", evaluate.CLASS_GROUPS[0])][bf].r1 == 1.0
+    assert out[("single", evaluate.CLASS_GROUPS[1])][bf].r1 == 0.0
 
 
 def test_pair_features_embed_each_image_and_factor_once():
@@ -386,3 +397,21 @@ def test_pair_features_embed_each_image_and_factor_once():
     assert calls == [[("a", 1), ("bb", 2)], [("a", 1), ("bb", 2)], [("a", 3)], [("a", 3)]]
     assert got.f.tolist() == [[1.0, 3.0], [2.0, 2.0], [1.0, 1.0]]
     assert got.r is not None and got.r.tolist() == got.f.tolist()
+
+
+def test_results_json_records_are_what_the_page_is_built_from(trained_pair, tmp_path):
+    """results.json's typed records carry every (gallery, query group, method) without a
+    label to parse; collect turns each into one CSV row with the same metrics."""
+    from rfdreid.report import collect
+
+    ecfg = EvalConfig(by_resolution_class=True, lambda_sweep=[0.5])
+    evaluate.evaluate_runs([trained_pair], ecfg, out_dir=tmp_path, progress=False)
+    payload = json.loads((tmp_path / "results.json").read_text())
+    res = evaluate.evaluate_pair(trained_pair, ecfg, progress=False).repeats[0]
+    assert len(payload["records"]) == sum(len(rows) for rows in res.values())
+    rows = collect.result_rows(payload, "x", "toy", "0", "")
+    for (gallery, queries), methods in res.items():
+        for m, r in methods.items():
+            [row] = [w for w in rows if (w["gallery"], w["queries"]) == (gallery, queries)
+                     and w["form"] == (m.form or "") and w["lambda"] == (f"{m.lam:g}" if m.form else "")]
+            assert row["R1"] == f"{100 * r.r1:.1f}" and row["mAP"] == f"{100 * r.mAP:.1f}"

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rfdreid.cli.main import app
+from rfdreid.cli.renamed import renamed
 from rfdreid.data.diagnostics import dropped_identities, resolution_report
 from rfdreid.data.images import read_image_size
 from rfdreid.data.prepare import prepare as prepare_protocols
@@ -44,8 +45,9 @@ def prepare(
         ..., help="market1501, dukemtmc, caviar, synthetic, folder or manifest"),
     root: Path = typer.Option(..., help="dataset folder (synthetic: generated here if absent)"),
     out: Path = typer.Option(..., help="output folder for protocol.json / split_KK.json"),
-    protocol: str = typer.Option(
-        "both", help="gallery protocol: single, multi, single_all (caviar) or both (all)"),
+    galleries: str = typer.Option(
+        None, help="gallery modes: single, multi, single_all (caviar) or both (all; default)"),
+    protocol: str = typer.Option(None, hidden=True, help="old name of --galleries"),
     split: int = typer.Option(
         None, help="caviar / manifest without split column: write split K (0-9) alone"),
     seed: int = typer.Option(0, help="seed of factors and splits (same seed, same files)"),
@@ -77,7 +79,8 @@ def prepare(
       rfdreid prepare --dataset caviar --root data/CAVIAR4REID --out prepared/caviar --split 0
       rfdreid prepare --dataset manifest --root crops --manifest crops/manifest.csv --out prepared/mine
     """
-    written = prepare_protocols(dataset, root, out, protocol, split, seed, interpolation,
+    modes = renamed(galleries, protocol, "--galleries", "--protocol") or "both"
+    written = prepare_protocols(dataset, root, out, modes, split, seed, interpolation,
                                 materialize, pseudo_labels, check_images, val_ids,
                                 resolution, manifest, mlr_variant)
     protocols = {path.name: p for path, p in written.items()}

@@ -9,6 +9,7 @@ import typer
 
 from rfdreid.cli import rerank_options as ro
 from rfdreid.cli.main import app
+from rfdreid.cli.renamed import renamed
 from rfdreid.errors import ReIDError, finite_number
 from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, check_rfd_lambda
 from rfdreid.fileio import check_writable
@@ -16,14 +17,15 @@ from rfdreid.fileio import check_writable
 
 @app.command(
     epilog="Example: rfdreid search query/0001_c1s1_001051_00.jpg --gallery gallery/ "
-    "--checkpoint runs/x/bf/checkpoint.pt --br runs/x/br/checkpoint.pt --top-k 10 "
+    "--bf runs/x/bf/checkpoint.pt --br runs/x/br/checkpoint.pt --top-k 10 "
     "--out ranking.png"
 )
 def search(
     query: Annotated[Path, typer.Argument(help="The query image.")],
     gallery: Annotated[Path, typer.Option(help="Folder of gallery images (not recursive).")],
-    checkpoint: Annotated[Path, typer.Option(help="B-F checkpoint.")],
+    bf: Annotated[Optional[Path], typer.Option(help="B-F checkpoint (required).")] = None,
     br: Annotated[Optional[Path], typer.Option(help="B-R checkpoint (enables RFD).")] = None,
+    checkpoint: Annotated[Optional[Path], typer.Option(hidden=True, help="old name of --bf")] = None,
     top_k: Annotated[int, typer.Option(min=1, help="How many results to show.")] = 10,
     rfd_lambda: Annotated[float, typer.Option("--lambda", help="RFD λ (eq. 8).")] = DEFAULT_LAMBDA,
     rfd_form: Annotated[str, typer.Option(
@@ -63,6 +65,9 @@ def search(
     from rfdreid.inference.gallery import person_id
     from rfdreid.evaluation.visualize import draw_ranking
 
+    checkpoint = renamed(bf, checkpoint, "--bf", "--checkpoint")
+    if checkpoint is None:
+        raise ReIDError("give the B-F checkpoint: --bf runs/x/bf/checkpoint.pt")
     check_rfd_lambda(rfd_lambda, "--lambda")
     if out is not None:
         _check_picture(out)

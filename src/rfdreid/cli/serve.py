@@ -11,17 +11,19 @@ from typing import Annotated, Optional
 import typer
 
 from rfdreid.cli.main import app, finite
+from rfdreid.cli.renamed import renamed
 from rfdreid.errors import ReIDError
 
 LOCAL_HOST = "127.0.0.1"
 
 
 @app.command(
-    epilog="Examples: rfdreid serve --checkpoint runs/x/bf/checkpoint.pt --br "
+    epilog="Examples: rfdreid serve --bf runs/x/bf/checkpoint.pt --br "
     "runs/x/br/checkpoint.pt --gallery gallery/;  rfdreid serve --run runs/x/eval"
 )
 def serve(
-    checkpoint: Annotated[Optional[Path], typer.Option(help="B-F checkpoint (with --gallery).")] = None,
+    bf: Annotated[Optional[Path], typer.Option(help="B-F checkpoint (with --gallery).")] = None,
+    checkpoint: Annotated[Optional[Path], typer.Option(hidden=True, help="old name of --bf")] = None,
     br: Annotated[Optional[Path], typer.Option(help="B-R checkpoint: RFD slider, resolution classes.")] = None,
     gallery: Annotated[Optional[Path], typer.Option(help="Folder of gallery images (not recursive).")] = None,
     run: Annotated[Optional[Path], typer.Option(help="An `rfdreid evaluate` output folder to browse.")] = None,
@@ -51,10 +53,11 @@ def serve(
     from rfdreid.serve.gallery_search import GallerySearch
     from rfdreid.serve.run_browser import RunBrowser
 
+    checkpoint = renamed(bf, checkpoint, "--bf", "--checkpoint")
     if run is not None and (gallery or checkpoint):
-        raise ReIDError("give --run FOLDER, or --checkpoint with --gallery, not both")
+        raise ReIDError("give --run FOLDER, or --bf with --gallery, not both")
     if run is None and (checkpoint is None or gallery is None):
-        raise ReIDError("give --checkpoint BF.pt --gallery FOLDER (and --br BR.pt), or --run FOLDER")
+        raise ReIDError("give --bf BF.pt --gallery FOLDER (and --br BR.pt), or --run FOLDER")
     if results is not None and run is not None:
         raise ReIDError("--results goes with --gallery; --run takes its thresholds from the "
                         "run's own results.json")

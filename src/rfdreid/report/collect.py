@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -26,41 +27,60 @@ COLUMNS = ("experiment", "dataset", "gallery", "queries", "method", "form", "lam
 VALIDATION_COLUMNS = ("experiment", "split", "gallery", "form", "lambda", "val_mAP", "chosen")
 
 
-def _split_name(path: str, index: int) -> str:
-    found = re.search(r"split_(\d+)", path)
-    return str(int(found.group(1))) if found else str(index)
+def _split_name(payload: dict[str, Any], index: int) -> str:
+    """The split number in the pair's protocol file name (a model evaluated on another
+    dataset's split) or run folder (`runs/split_03/bf`), else the pair's position."""
+    pair = (payload.get("pairs") or [{}] * (index + 1))[index]
+    for path in (pair.get("protocol"), payload["splits"][index]):
+        found = re.search(r"split_(\d+)", path or "")
+        if found:
+            return str(int(found.group(1)))
+    return str(index)
 
 
 def _pct(x: float | None) -> str:
     return "" if x is None else f"{100.0 * x:.1f}"
 
 
+def _records(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """results.json's typed records; files written before they existed (their rows keyed
+    by label only) are read through Method.parse, the one place a label is parsed."""
+    if "records" in payload:
+        return payload["records"]
+    repeats = int(payload.get("repeats", 1))
+    out = []
+    for i, per in enumerate(payload["per_split"]):
+        pair, repeat = divmod(i, repeats)
+        for title, methods in per.items():
+            gallery, _, queries = title.partition(", ")
+            for label, r in methods.items():
+                out.append({"pair": pair, "repeat": repeat, "gallery": gallery,
+                            "queries": queries, **dataclasses.asdict(Method.parse(label)), **r})
+    return out
+
+
 def result_rows(payload: dict[str, Any], experiment: str, dataset: str, seed: str,
                 iterations: str) -> list[dict[str, str]]:
     """Every (split, draw, gallery, query group, method) of one results.json."""
-    repeats = int(payload.get("repeats", 1))
     rows = []
-    for i, per in enumerate(payload["per_split"]):
-        pair, draw = divmod(i, repeats)
-        split = _split_name(payload["splits"][pair], pair)
-        precision = payload.get("precision", [{}] * (pair + 1))[pair].get("B-F", "")
-        for gallery_key, methods in per.items():
-            gallery, _, queries = gallery_key.partition(", ")
-            for label, r in methods.items():
-                m = Method.parse(label)
-                rows.append({
-                    "experiment": experiment, "dataset": dataset, "gallery": gallery,
-                    "queries": queries,
-                    "method": ("B-F" if m.form is None and not m.chosen else "B-F+RFD")
-                    + (" + re-ranking" if m.rerank else ""),
-                    "form": "" if m.form_chosen else m.form or "",
-                    "lambda": f"{m.lam:g}" if m.form and not m.chosen else "",
-                    "lambda_chosen_on": "validation" if m.chosen else "",
-                    "split": split, "draw": str(draw), "seed": seed, "iterations": iterations,
-                    "precision": precision, "R1": _pct(r.get("R1")), "R5": _pct(r.get("R5")),
-                    "R10": _pct(r.get("R10")), "mAP": _pct(r["mAP"]), "mINP": _pct(r["mINP"]),
-                    "n_queries": str(r["num_valid_queries"]),
-                })
+    for rec in _records(payload):
+        m = Method(**{f.name: rec[f.name] for f in dataclasses.fields(Method)})
+        pair = rec["pair"]
+        rows.append({
+            "experiment": experiment, "dataset": dataset, "gallery": rec["gallery"],
+            "queries": rec["queries"],
+            "method": ("B-F" if m.form is None and not m.chosen else "B-F+RFD")
+            + (" + re-ranking" if m.rerank else ""),
+            "form": "" if m.form_chosen else m.form or "",
+            "lambda": f"{m.lam:g}" if m.form and not m.chosen else "",
+            "lambda_chosen_on": "validation" if m.chosen else "",
+            "split": _split_name(payload, pair), "draw": str(rec["repeat"]), "seed": seed,
+            "iterations": iterations,
+            "precision": payload.get("precision", [{}] * (pair + 1))[pair].get("B-F", ""),
+            "R1": _pct(rec.get("R1")), "R5": _pct(rec.get("R5")), "R10": _pct(rec.get("R10")),
+            "mAP": _pct(rec["mAP"]), "mINP": _pct(rec["mINP"]),
+            "n_queries": str(rec["num_valid_queries"]),
+        })
     return rows
 
 
@@ -70,7 +90,7 @@ def validation_rows(payload: dict[str, Any], experiment: str) -> list[dict[str, 
     for pair, chosen in enumerate(payload.get("chosen_lambda") or []):
         if not chosen:
             continue
-        split = _split_name(payload["splits"][pair], pair)
+        split = _split_name(payload, pair)
         for gallery, c in chosen.items():
             for form, curve in c["curve"].items():
                 for lam, v in curve.items():

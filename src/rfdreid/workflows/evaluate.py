@@ -151,7 +151,14 @@ _LABEL = re.compile(r"B-F(?:\+RFD(?: (?P<form>\w+))? \((?:λ=(?P<lam>[^)]+)|(?P<
                     r"and λ) chosen on validation)\))?(?P<rr> \+ re-ranking)?")
 
 
-SplitResult = dict[str, dict[str, RankResult]]  # {gallery: {method label: result}}
+TableKey = tuple[str, str]  # (gallery, query group: "" for all queries)
+SplitResult = dict[TableKey, dict[Method, RankResult]]
+
+
+def table_title(key: TableKey) -> str:
+    """How a (gallery, query group) is named in results.md / results.json."""
+    gallery, queries = key
+    return f"{gallery}, {queries}" if queries else gallery
 
 
 def rfd_methods(ecfg: EvalConfig) -> list[Method]:
@@ -300,14 +307,12 @@ def evaluate_protocol(
             dist = feature_distance(q, g, lam, ecfg.rfd_form)
             draw_protocol_rankings(dist, queries, gallery, protocol.interpolation,
                                    rankings_dir / mode, num_rankings)
-        out[mode] = {m.label: r for m, r in _evaluate(q, g, queries, gallery, methods,
-                                                      ecfg).items()}
+        out[(mode, "")] = _evaluate(q, g, queries, gallery, methods, ecfg)
         if ecfg.by_resolution_class:
             for group, idx in resolution_class_groups(queries, gallery).items():
                 sub = [queries[i] for i in idx]
                 qs = Features(q.f[idx], None if q.r is None else q.r[idx])
-                out[f"{mode}, {group}"] = {m.label: r for m, r in _evaluate(
-                    qs, g, sub, gallery, methods, ecfg).items()}
+                out[(mode, group)] = _evaluate(qs, g, sub, gallery, methods, ecfg)
     return out
 
 
@@ -436,31 +441,37 @@ def evaluate_pair(
     return PairResult(repeats, chosen)
 
 
+def _sd(values: list[float]) -> float:
+    """Sample standard deviation (n − 1), 0 for one value: the ± of every table."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
 def summarize(per_split: list[SplitResult]) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
-    """Mean and standard deviation over splits: {gallery: {row: {metric: {mean, std}}}}."""
+    """Mean and sample SD over splits: {table title: {row label: {metric: {mean, std}}}}."""
     table: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
-    for mode in per_split[0]:
-        table[mode] = {}
-        for label in per_split[0][mode]:
-            vals = {m: [100.0 * getattr(s[mode][label], m) for s in per_split] for m in METRICS}
-            table[mode][label] = {m: {"mean": float(np.mean(v)), "std": float(np.std(v))}
+    for key in per_split[0]:
+        rows = table.setdefault(table_title(key), {})
+        for method in per_split[0][key]:
+            vals = {m: [100.0 * getattr(s[key][method], m) for s in per_split] for m in METRICS}
+            rows[method.label] = {m: {"mean": float(np.mean(v)), "std": _sd(v)}
                                   for m, v in vals.items()}
     return table
 
 
-def paired_gain(per_split: list[SplitResult], mode: str, label: str, metric: str = "r1") -> str:
+def paired_gain(per_split: list[SplitResult], key: TableKey, method: Method,
+                metric: str = "r1") -> str:
     """Gain of one RFD row over B-F, paired by split, with an exact two-sided sign test.
 
     Why paired: splits differ far more from each other than RFD changes a split, so the
     question "does RFD help beyond split-to-split noise" is asked of the per-split gains.
     """
-    gains = [100.0 * (getattr(s[mode][label], metric) - getattr(s[mode]["B-F"], metric))
+    gains = [100.0 * (getattr(s[key][method], metric) - getattr(s[key][Method()], metric))
              for s in per_split]
     up, down = sum(g > 0 for g in gains), sum(g < 0 for g in gains)
     p = sign_test_p(up, down)
     name = {"r1": "R1", "mAP": "mAP"}.get(metric, metric)
-    return (f"{name} gain of {label} over B-F, paired: {np.mean(gains):+.1f} ± "
-            f"{np.std(gains):.1f} points; better on {up}, worse on {down} of {len(gains)} "
+    return (f"{name} gain of {method.label} over B-F, paired: {np.mean(gains):+.1f} ± "
+            f"{_sd(gains):.1f} points; better on {up}, worse on {down} of {len(gains)} "
             f"(sign test p = {p:.3f})")
 
 
@@ -508,15 +519,7 @@ def evaluate_runs(
     ]
     per_split = [rep for r in results for rep in r.repeats]
     table = summarize(per_split)
-    md = to_markdown(table, len(per_split))
-    first = per_split[0][next(iter(per_split[0]))]
-    gain_rows = [m.label for m in (Method(f, ecfg.rfd_lambda) for f in RFD_FORMS)
-                 if m.label in first]
-    gain_rows += [label for label in first if label.endswith("chosen on validation)")]
-    if len(per_split) > 1 and gain_rows:
-        md += "\n" + "\n".join(
-            f"- {GALLERY_TITLES.get(mode, mode)}: {paired_gain(per_split, mode, label, metric)}"
-            for mode in per_split[0] for label in gain_rows for metric in ("r1", "mAP")) + "\n"
+    md = to_markdown(table, len(per_split)) + _gain_lines(per_split, ecfg)
     split_names = [f"split_{i:02d}_" if len(pairs) > 1 else "" for i in range(len(pairs))]
     reports = [verify_protocol(*pair_features(p, ecfg, device, progress), ecfg,
                                f"{out_dir}/verification_{name}" if out_dir else None)
@@ -526,38 +529,81 @@ def evaluate_runs(
         md += "\n" + "\n".join(verification.to_markdown(GALLERY_TITLES.get(mode, mode) + where,
                                                         methods)
                                 for mode, methods in r.items())
-    chosen = [r.chosen for r in results if r.chosen]
-    if chosen:
-        md += "\n" + "\n".join(
-            f"- chosen on validation ids ({ecfg.select_rule}), "
-            f"{GALLERY_TITLES.get(mode, mode)}: "
-            + ", ".join(f"{c[mode]['form']} λ={c[mode]['lambda']:g}" for c in chosen)
-            for mode in chosen[0]) + "\n"
+    md += _chosen_lines([r.chosen for r in results if r.chosen], ecfg)
     if out_dir is not None:
-        per_split_json = [{mode: {label: r.to_dict() for label, r in res.items()}
-                           for mode, res in s.items()} for s in per_split]
-        inits, precisions = zip(*(model_provenance(p) for p in pairs))
-        payload = {"splits": [str(p.bf) for p in pairs], "repeats": ecfg.repeats,
-                   "init": list(inits), "precision": list(precisions),
-                   "pairs": [{k: v and str(v) for k, v in dataclasses.asdict(p).items()}
-                             for p in pairs],
-                   "settings": settings or {"eval": dataclasses.asdict(ecfg)},
-                   "chosen_lambda": [r.chosen for r in results], "summary": table,
-                   "per_split": per_split_json}
+        payload = _payload(pairs, results, per_split, table, ecfg, settings)
         if verify:
             payload["verification"] = [{"split": str(p.bf.resolve()), "galleries": r}
                                        for p, r in zip(pairs, reports)]
         atomic_write_text(out_dir / "results.json", json.dumps(payload, indent=1))
         atomic_write_text(out_dir / "results.md", md)
         if len(per_split) > 1:
-            plot_r1_per_split(per_split, Method(ecfg.rfd_form, ecfg.rfd_lambda).label, out_dir)
+            plot_r1_per_split(per_split, Method(ecfg.rfd_form, ecfg.rfd_lambda), out_dir)
     return table, md
 
 
-def plot_r1_per_split(per_split: list[SplitResult], rfd_label: str, out_dir: Path) -> None:
+def _gain_lines(per_split: list[SplitResult], ecfg: EvalConfig) -> str:
+    """Paired gains over B-F (R1 and mAP) of both readings at λ and of the chosen rows."""
+    first = per_split[0][next(iter(per_split[0]))]
+    gain_rows = [m for m in (Method(f, ecfg.rfd_lambda) for f in RFD_FORMS) if m in first]
+    gain_rows += [m for m in first if m.chosen and not m.rerank]
+    if len(per_split) < 2 or not gain_rows:
+        return ""
+    return "\n" + "\n".join(
+        f"- {_title(key)}: {paired_gain(per_split, key, m, metric)}"
+        for key in per_split[0] for m in gain_rows for metric in ("r1", "mAP")) + "\n"
+
+
+def _title(key: TableKey) -> str:
+    return GALLERY_TITLES.get(key[0], key[0]) + (f", {key[1]}" if key[1] else "")
+
+
+def _chosen_lines(chosen: list[dict[str, dict[str, Any]]], ecfg: EvalConfig) -> str:
+    """What the validation ids chose, per gallery, split by split."""
+    if not chosen:
+        return ""
+    return "\n" + "\n".join(
+        f"- chosen on validation ids ({ecfg.select_rule}), {GALLERY_TITLES.get(mode, mode)}: "
+        + ", ".join(f"{c[mode]['form']} λ={c[mode]['lambda']:g}" for c in chosen)
+        for mode in chosen[0]) + "\n"
+
+
+def _payload(pairs: list[RunPair], results: list[PairResult], per_split: list[SplitResult],
+             table: dict, ecfg: EvalConfig, settings: dict[str, object] | None
+             ) -> dict[str, Any]:
+    """results.json: every split's and repeat's metrics, the choices and the provenance."""
+    inits, precisions = zip(*(model_provenance(p) for p in pairs))
+    return {"splits": [str(p.bf) for p in pairs], "repeats": ecfg.repeats,
+            "init": list(inits), "precision": list(precisions),
+            "pairs": [{k: v and str(v) for k, v in dataclasses.asdict(p).items()}
+                      for p in pairs],
+            "settings": settings or {"eval": dataclasses.asdict(ecfg)},
+            "chosen_lambda": [r.chosen for r in results], "summary": table,
+            "per_split": [{table_title(key): {m.label: r.to_dict() for m, r in res.items()}
+                           for key, res in s.items()} for s in per_split],
+            "records": _records(pairs, per_split, ecfg.repeats)}
+
+
+def _records(pairs: list[RunPair], per_split: list[SplitResult], repeats: int
+             ) -> list[dict[str, Any]]:
+    """One typed record per (pair, repeat, gallery, query group, method): what the
+    results page is built from (`python -m rfdreid.report.collect`), no label parsed."""
+    out = []
+    for i, split in enumerate(per_split):
+        pair, repeat = divmod(i, repeats)
+        for (gallery, queries), rows in split.items():
+            for m, r in rows.items():
+                out.append({"pair": pair, "repeat": repeat, "gallery": gallery,
+                            "queries": queries, **dataclasses.asdict(m), **r.to_dict()})
+    return out
+
+
+def plot_r1_per_split(per_split: list[SplitResult], rfd: Method, out_dir: Path) -> None:
     """Fig. 5: rank-1 of B-F and B-F+RFD on every split, one picture per gallery."""
-    for mode, results in per_split[0].items():
-        bf = [100.0 * s[mode]["B-F"].r1 for s in per_split]
-        rfd = [100.0 * s[mode][rfd_label].r1 for s in per_split] if rfd_label in results else None
-        plot_split_r1(bf, rfd, out_dir / f"r1_per_split_{mode}.png",
-                      title=GALLERY_TITLES.get(mode, mode))
+    for key, results in per_split[0].items():
+        if key[1]:
+            continue  # query groups: the figure is per gallery
+        bf = [100.0 * s[key][Method()].r1 for s in per_split]
+        fused = [100.0 * s[key][rfd].r1 for s in per_split] if rfd in results else None
+        plot_split_r1(bf, fused, out_dir / f"r1_per_split_{key[0]}.png",
+                      title=GALLERY_TITLES.get(key[0], key[0]))
