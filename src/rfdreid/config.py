@@ -29,6 +29,7 @@ from rfdreid.presets import preset_chain
 # config never imports the engine.
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # auto: bf16 where it runs natively, else fp32
 SCHEDULES = ("step", "cosine")
+TASK_NAMES = ("id", "resolution")  # B-F and B-R: training/tasks.py
 
 
 @dataclass
@@ -99,6 +100,7 @@ class EvalConfig:
     repeats: int = 1  # MLR: query/gallery degradations drawn anew this many times
     flip: bool = True  # MGN test feature: embedding of the image + that of its mirror
     normalize: bool = True  # L2-normalise the (summed) test feature: D_f in [0, 2]
+    precision: str = "fp32"  # of the test feature's network: fp32, bf16 or auto (training's rule)
     batch_size: int = 64
     workers: int = 0  # DataLoader worker processes for extraction
     max_rank: int = 50
@@ -305,7 +307,7 @@ _RULES: dict[str, tuple[Any, str]] = {
     "model.parts": (lambda v: all(p > 0 for p in v), "a list of stripe counts > 0"),
     "model.embed_dim": (_positive, "> 0"),
     "model.dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
-    "train.task": (lambda v: v in ("id", "resolution"), "'id' or 'resolution'"),
+    "train.task": (lambda v: v in TASK_NAMES, " or ".join(map(repr, TASK_NAMES))),
     "train.iterations": (lambda v: v is None or v > 0, "> 0 (or null for the paper's schedule)"),
     "train.lr": (_positive, "> 0"),
     "train.weight_decay": (_non_negative, ">= 0"),
@@ -333,6 +335,7 @@ _RULES: dict[str, tuple[Any, str]] = {
                           "a non-empty list of " + " / ".join(RFD_FORMS)),
     "eval.select_rule": (lambda v: v in SELECT_RULES, " or ".join(SELECT_RULES)),
     "eval.select_margin": (_non_negative, ">= 0"),
+    "eval.precision": (lambda v: v in ("auto", "fp32", "bf16"), "auto, fp32 or bf16"),
     "eval.repeats": (_positive, "> 0"),
     "eval.workers": (_non_negative, ">= 0"),
     "eval.batch_size": (_positive, "> 0"),

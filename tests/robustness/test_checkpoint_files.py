@@ -81,7 +81,7 @@ def test_inconsistent_checkpoint_is_one_line(edit, fragment, cli, trained, tmp_p
 def test_truncated_checkpoint_is_one_line(cli, trained, tmp_path):
     path = tmp_path / "torn.pt"
     path.write_bytes(trained.bf.read_bytes()[:5000])
-    cli("export", "--bf", path).assert_one_line_error(str(path), "cannot be read")
+    cli("export", "--checkpoint", path).assert_one_line_error(str(path), "cannot be read")
 
 
 def test_non_finite_weights_are_refused(cli, trained, tmp_path):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from rfdreid.config import load_config
 from rfdreid.training import trainer
 from rfdreid.workflows import experiment
 from rfdreid.training.checkpoint import load_checkpoint
@@ -20,7 +21,7 @@ from oracles import snapshot
 
 # Each of these is a YAML value of another type, a YAML comment or a YAML syntax error.
 ODD_NAMES = ["runs/exp #2", "true", "010", "null", "off", "0x1F", "a: b", "[x]", "@x", "*x",
-             "!x", "%x", "`x`"]
+             "!x", "%x", "`x`", 'say "hi"', "it's: here"]
 
 
 @pytest.fixture
@@ -50,7 +51,8 @@ def test_odd_names_reach_the_config_exactly(option, name, cli, captured):
 
 
 def test_experiment_paths_are_not_yaml(captured):
-    experiment.train_pair(Path("pd #1/protocol.json"), Path("runs/exp #2"), "demo_bf", "demo_br")
+    bf, br = load_config("demo_bf"), load_config("demo_br")
+    experiment.train_pair(Path("pd #1/protocol.json"), Path("runs/exp #2"), bf, br)
     assert [(c.data.protocol, c.train.out_dir) for c in captured] == [
         ("pd #1/protocol.json", "runs/exp #2/bf"), ("pd #1/protocol.json", "runs/exp #2/br")]
 

@@ -121,7 +121,7 @@ def test_evaluate_output_is_checked_before_any_model_is_loaded(out, cli, run, tm
 @pytest.mark.parametrize("out", UNWRITABLE)
 def test_export_output_is_checked_before_the_checkpoint_is_read(out, cli, run, tmp_path):
     before = _files(tmp_path)
-    cli("export", "--bf", run, "--out", f"{out}.onnx").assert_one_line_error(
+    cli("export", "--checkpoint", run, "--out", f"{out}.onnx").assert_one_line_error(
         f"{out}.onnx")
     assert _files(tmp_path) == before
 

@@ -415,3 +415,18 @@ def test_results_json_records_are_what_the_page_is_built_from(trained_pair, tmp_
             [row] = [w for w in rows if (w["gallery"], w["queries"]) == (gallery, queries)
                      and w["form"] == (m.form or "") and w["lambda"] == (f"{m.lam:g}" if m.form else "")]
             assert row["R1"] == f"{100 * r.r1:.1f}" and row["mAP"] == f"{100 * r.mAP:.1f}"
+
+
+def test_bf16_test_features_are_close_to_fp32_and_cached_apart(trained_pair):
+    """eval.precision=bf16 runs the network under bf16 autocast: its features differ from
+    fp32's (so bf16 really ran) but stay close, and the two never share a cache entry."""
+    records = evaluate.Protocol.load(trained_pair.protocol).query
+    model = evaluate.read_trained_model(trained_pair.bf)
+    feats = {}
+    for precision in ("fp32", "bf16"):
+        embed = evaluate._Embedder(model, "bicubic", EvalConfig(precision=precision), "cpu", False)
+        feats[precision] = embed("query", records)
+    diff = (feats["fp32"] - feats["bf16"]).abs().max().item()
+    assert 0 < diff < 0.05
+    cos = torch.nn.functional.cosine_similarity(feats["fp32"], feats["bf16"], dim=1)
+    assert cos.min().item() > 0.99

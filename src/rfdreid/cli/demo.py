@@ -17,9 +17,10 @@ def demo(
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Config overrides.")] = None,
 ) -> None:
     """Generate synthetic data, train B-F and B-R on CPU, evaluate with and without RFD."""
-    from rfdreid.workflows.demo import run_demo
+    from rfdreid.config import load_config
+    from rfdreid.workflows.demo import DEMO_BF, DEMO_BR, run_demo
 
     start = time.perf_counter()
-    md = run_demo(out, list(set_ or []))
+    md = run_demo(out, load_config(DEMO_BF, set_), load_config(DEMO_BR, set_))
     typer.echo(md)
     typer.echo(f"done in {time.perf_counter() - start:.0f} s; results in {out / 'runs' / 'eval'}")

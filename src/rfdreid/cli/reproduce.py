@@ -30,14 +30,14 @@ def reproduce(
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Config overrides.")] = None,
 ) -> None:
     """Prepare, train B-F and B-R on every split, and print B-F vs B-F+RFD."""
-    from rfdreid.workflows.reproduce import reproduce as run
+    from rfdreid.workflows.reproduce import recipe_configs, reproduce as run
 
     start = time.perf_counter()
     try:
         wanted = [int(s) for s in splits.split(",")] if splits else None
     except ValueError:
         raise ReIDError(f"--splits takes comma-separated split numbers, got {splits!r}") from None
-    md = run(recipe, root, out, list(set_ or []), interpolation, seed, wanted, val_ids,
-             mlr_variant)
+    configs = recipe_configs(recipe, list(set_ or []), val_ids)
+    md = run(recipe, root, out, configs, interpolation, seed, wanted, val_ids, mlr_variant)
     typer.echo(md)
     typer.echo(f"done in {time.perf_counter() - start:.0f} s; results in {out / 'runs' / 'eval'}")

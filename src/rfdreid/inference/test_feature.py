@@ -34,8 +34,7 @@ class TestEmbedding(nn.Module):
         return int(self.net.feature_dim)
 
     def forward(self, x: Tensor) -> Tensor:
-        feats = self.net(x)
+        feats = self.net(x).float()  # fp32 from here on, whatever the network ran in
         if self.flip:
-            feats = feats + self.net(x.flip(-1))
-        feats = feats.float()
+            feats = feats + self.net(x.flip(-1)).float()
         return F.normalize(feats, dim=1) if self.normalize else feats

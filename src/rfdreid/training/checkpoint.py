@@ -25,8 +25,8 @@ from rfdreid.config import ExperimentConfig, config_from_dict
 from rfdreid.errors import ReIDError
 from rfdreid.fileio import atomic_write
 from rfdreid.models.build import init_summary
+from rfdreid.training.tasks import task_of
 
-KINDS = {"id": "B-F", "resolution": "B-R"}
 FORMAT = "rfdreid-checkpoint-1"
 PROTOCOL_RELATIVE = "protocol_relative"  # key: the protocol file relative to the checkpoint
 
@@ -167,11 +167,11 @@ def trained_model_from_state(state: dict[str, Any], digest: str, path: str | Pat
             raise ReIDError(f"checkpoint {path} lacks a valid {key!r} ({tp.__name__}); "
                             "it was not written by `rfdreid train` or was edited")
     cfg = stored_config(state, path)
-    kind = KINDS[cfg.train.task]
+    kind = task_of(cfg).model
     if expect_kind and kind != expect_kind:
         raise ReIDError(
             f"{path} is a {kind} checkpoint (trained on "
-            f"{'person ids' if kind == 'B-F' else 'resolution labels'}) but a {expect_kind} "
+            f"{task_of(cfg).labelled_by}) but a {expect_kind} "
             "one is needed here"
         )
     bad = non_finite_tensors(state["model"])

@@ -54,6 +54,7 @@ from rfdreid.training.runlock import run_lock
 from rfdreid.training.schedule import lr_at
 from rfdreid.training.samplers import GroupedBatchSampler
 from rfdreid.training.seeding import seed_everything
+from rfdreid.training.tasks import task_of
 from rfdreid.errors import ReIDError
 from rfdreid.fileio import atomic_write_text, check_writable
 from rfdreid.losses import ReIDLoss
@@ -82,24 +83,12 @@ def build_sampler(
     cfg: ExperimentConfig, protocol: Protocol, start: int, total: int, rank: int
 ) -> GroupedBatchSampler:
     """P x K identities for B-F; every resolution class x `per_resolution` for B-R."""
-    t = cfg.train
-    if t.task == "id":
-        labels = [r.pid for r in protocol.train]
-        groups, per_group = t.num_ids, t.num_instances
-    elif t.task == "resolution":
-        labels = [r.res_label for r in protocol.train]
-        groups, per_group = len(set(labels)), t.per_resolution
-    else:
-        raise ReIDError(f"train.task must be 'id' or 'resolution', got {t.task!r}")
+    t, task = cfg.train, task_of(cfg)
+    labels = [task.label(r) for r in protocol.train]
+    groups, per_group = task.batch_shape(t, len(set(labels)))
     return GroupedBatchSampler(
         labels, groups, per_group, seed=t.seed, num_iters=total, start_iter=start, rank=rank
     )
-
-
-def num_classes_for(cfg: ExperimentConfig, protocol: Protocol) -> int:
-    if cfg.train.task == "id":
-        return protocol.num_train_pids
-    return protocol.num_res_classes
 
 
 def _train_step(run: _Run, net: nn.Module, loss_fn: ReIDLoss, images: torch.Tensor,
@@ -213,7 +202,7 @@ def build_run(cfg: ExperimentConfig, protocol: Protocol, ckpt_path: Path,
     if cfg.train.warmup_iters >= total:
         raise ReIDError(f"train.warmup_iters ({cfg.train.warmup_iters}) must be below the "
                         f"run's {total} iterations; lower it or raise train.iterations")
-    num_classes = num_classes_for(cfg, protocol)
+    num_classes = task_of(cfg).num_classes(protocol)
     seed_everything(cfg.train.seed)
     model = build_training_model(cfg, num_classes, announce=ctx.is_main).to(
         ctx.device, memory_format=memory_format(cfg.train.channels_last))
@@ -365,7 +354,7 @@ def train_loop(run: _Run, progress: bool, ctx: DistContext,
     log = CsvLog(out / "log.csv", resume_at=run.start) if ctx.is_main else None
     bar = progress_bar(
         total=run.total, initial=run.start, enabled=progress and ctx.is_main,
-        desc=f"train {'B-F' if cfg.train.task == 'id' else 'B-R'}", unit="it",
+        desc=f"train {task_of(cfg).model}", unit="it",
     )
     net.train()
     tick, seen = time.perf_counter(), 0
@@ -373,7 +362,7 @@ def train_loop(run: _Run, progress: bool, ctx: DistContext,
     try:
         for iteration, (images, pids, _camids, res_labels, _idx) in enumerate(
                 loader, start=run.start + 1):
-            targets = pids if cfg.train.task == "id" else res_labels
+            targets = task_of(cfg).targets(pids, res_labels)
             images = images.to(ctx.device, memory_format=memory_format(cfg.train.channels_last))
             lr = lr_at(cfg.train, iteration - 1, run.total)
             for group in run.optimizer.param_groups:

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rfdreid.config import load_config
+from rfdreid.config import ExperimentConfig
 from rfdreid.data.prepare import prepare
 from rfdreid.workflows.experiment import run_experiment
 
-DEMO_BF, DEMO_BR = "demo_bf", "demo_br"
+DEMO_BF, DEMO_BR = "demo_bf", "demo_br"  # presets; the CLI resolves them with --set
 
 
-def run_demo(out: Path, overrides: list[str] | None = None, progress: bool = True) -> str:
+def run_demo(out: Path, bf: ExperimentConfig, br: ExperimentConfig,
+             progress: bool = True) -> str:
     """Run the demo into `out`; returns the results table as Markdown."""
     protocols = list(prepare("synthetic", root=out / "synthetic", out=out / "prepared", seed=0))
-    ecfg = load_config(DEMO_BF, overrides).eval
-    return run_experiment(protocols, out / "runs", DEMO_BF, DEMO_BR, ecfg, overrides, progress)
+    return run_experiment(protocols, out / "runs", bf, br, progress)

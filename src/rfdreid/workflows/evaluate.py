@@ -22,6 +22,7 @@ from rfdreid.data.protocols import redraw_degradation
 from rfdreid.data.records import ImageRecord, Protocol, records_digest
 from rfdreid.fileio import atomic_write_text
 from rfdreid.training.checkpoint import TrainedModel, read_trained_model
+from rfdreid.training.precision import resolve_precision
 from rfdreid.inference.extract import (
     FeatureCache,
     build_inference_model,
@@ -88,6 +89,7 @@ class _Embedder:
                  device: str, progress: bool) -> None:
         self.trained, self.interpolation, self.ecfg = trained, interpolation, ecfg
         self.device, self.progress = device, progress
+        self.precision = resolve_precision(ecfg.precision, torch.device(device)).precision
         self.cache = FeatureCache(trained.path.parent / "features")
         self._model: torch.nn.Module | None = None
 
@@ -95,7 +97,8 @@ class _Embedder:
         d = self.trained.config.data
         key = FeatureCache.key(self.trained.digest, records_digest(records),
                                files_digest(r.path for r in records), self.interpolation,
-                               self.ecfg.flip, self.ecfg.normalize, d.height, d.width)
+                               self.ecfg.flip, self.ecfg.normalize, d.height, d.width,
+                               self.precision)
 
         def compute() -> torch.Tensor:
             if self._model is None:
@@ -106,7 +109,7 @@ class _Embedder:
                 self._model, records, height=d.height, width=d.width,
                 interpolation=self.interpolation, batch_size=self.ecfg.batch_size,
                 workers=self.ecfg.workers, device=self.device, progress=self.progress,
-                desc=f"{self.trained.kind} {subset}",
+                desc=f"{self.trained.kind} {subset}", precision=self.precision,
             )
 
         return self.cache.get_or_compute(key, compute)

@@ -6,10 +6,10 @@ published numbers used; anything can still be overridden with `--set`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rfdreid.config import load_config
+from rfdreid.config import ExperimentConfig, load_config
 from rfdreid.data.prepare import prepare
 from rfdreid.data.records import MLR_VARIANTS
 from rfdreid.workflows.experiment import run_experiment
@@ -43,8 +43,23 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
+def recipe_configs(name: str, overrides: list[str] | None = None, val_ids: int = 0
+                   ) -> tuple[ExperimentConfig, ExperimentConfig]:
+    """B-F's and B-R's configs of a recipe: its presets, its own overrides, then the
+    user's `--set` (parsed here, once); B-F's eval section adds the λ sweep, the selection
+    over both readings when ids are held out, and the query groups by resolution class."""
+    if name not in RECIPES:
+        raise ReIDError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
+    recipe = RECIPES[name]
+    all_overrides = [*recipe.overrides, *(overrides or [])]
+    bf = load_config(recipe.bf_preset, all_overrides)
+    bf = replace(bf, eval=replace(bf.eval, lambda_sweep=LAMBDA_SWEEP, by_resolution_class=True,
+                                  select_lambda=LAMBDA_SWEEP if val_ids else []))
+    return bf, load_config(recipe.br_preset, all_overrides)
+
+
 def reproduce(
-    name: str, root: Path, out: Path, overrides: list[str] | None = None,
+    name: str, root: Path, out: Path, configs: tuple[ExperimentConfig, ExperimentConfig],
     interpolation: str = "bicubic", seed: int = 0, splits: list[int] | None = None,
     val_ids: int = 0, mlr_variant: str = MLR_VARIANTS[0],
 ) -> str:
@@ -54,6 +69,7 @@ def reproduce(
     and λ on them (from the sweep's grid, both forms), reported beside the paper's fixed
     λ. mlr_variant: the MLR construction (data/protocols.py) of the MLR recipes. Every
     table also splits the queries by the resolution class of their true match.
+    configs: B-F's and B-R's (recipe_configs).
     """
     if name not in RECIPES:
         raise ReIDError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
@@ -65,10 +81,4 @@ def reproduce(
         if recipe.dataset != "caviar":
             raise ReIDError(f"--splits applies to the CAVIAR recipes; {name} has one split")
         protocols = [p for p in protocols if int(p.stem.split("_")[-1]) in splits]
-    all_overrides = [*recipe.overrides, *(overrides or [])]
-    ecfg = load_config(recipe.bf_preset, all_overrides, {
-        "eval.lambda_sweep": LAMBDA_SWEEP, "eval.select_lambda": LAMBDA_SWEEP if val_ids else None,
-        "eval.by_resolution_class": True,
-    }).eval
-    return run_experiment(protocols, out / "runs", recipe.bf_preset, recipe.br_preset, ecfg,
-                          all_overrides)
+    return run_experiment(protocols, out / "runs", *configs)
