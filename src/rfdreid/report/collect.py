@@ -59,6 +59,12 @@ def _records(payload: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _precision(payload: dict[str, Any], pair: int) -> str:
+    """B-F's training precision: a name, or the {"value": ...} record of `auto`."""
+    p = (payload.get("precision") or [{}] * (pair + 1))[pair].get("B-F", "")
+    return str(p.get("value", "")) if isinstance(p, dict) else str(p)
+
+
 def result_rows(payload: dict[str, Any], experiment: str, dataset: str, seed: str,
                 iterations: str) -> list[dict[str, str]]:
     """Every (split, draw, gallery, query group, method) of one results.json."""
@@ -76,7 +82,7 @@ def result_rows(payload: dict[str, Any], experiment: str, dataset: str, seed: st
             "lambda_chosen_on": "validation" if m.chosen else "",
             "split": _split_name(payload, pair), "draw": str(rec["repeat"]), "seed": seed,
             "iterations": iterations,
-            "precision": payload.get("precision", [{}] * (pair + 1))[pair].get("B-F", ""),
+            "precision": _precision(payload, pair),
             "R1": _pct(rec.get("R1")), "R5": _pct(rec.get("R5")), "R10": _pct(rec.get("R10")),
             "mAP": _pct(rec["mAP"]), "mINP": _pct(rec["mINP"]),
             "n_queries": str(rec["num_valid_queries"]),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rfdreid.report.stats import Paired
+from collections.abc import Sequence
+
+from rfdreid.report.stats import Paired, mean, sample_sd
 
 MINUS = "\u2212"
 
@@ -23,6 +25,11 @@ def signed(x: float, digits: int = 1) -> str:
 
 def mean_sd(m: float, sd: float) -> str:
     return f"{num(m)} ± {num(sd)}"
+
+
+def spread(xs: Sequence[float]) -> str:
+    """Mean ± sample SD of several runs; one run is its value alone (no SD to give)."""
+    return mean_sd(mean(xs), sample_sd(xs)) if len(xs) > 1 else num(xs[0])
 
 
 def p_value(p: float) -> str:
@@ -46,7 +53,7 @@ def paired_values(prefix: str, paired: Paired) -> dict[str, str]:
     .n and .p (exact sign test, ties dropped)."""
     return {
         f"{prefix}.mean": signed(paired.mean),
-        f"{prefix}.sd": num(paired.sd),
+        f"{prefix}.sd": num(paired.sd) if paired.n > 1 else "–",
         f"{prefix}.better": str(paired.better),
         f"{prefix}.worse": str(paired.worse),
         f"{prefix}.ties": str(paired.ties),

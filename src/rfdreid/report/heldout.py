@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rfdreid.report import fmt
 from rfdreid.report.data import Results
-from rfdreid.report.stats import Paired, mean, sample_sd
+from rfdreid.report.stats import Paired, mean
 
 EXPERIMENTS = {  # CSV -> the paper's rows (docs/results/paper.csv key prefix)
     "caviar_val5": "caviar",
@@ -43,7 +43,7 @@ def table(res: Results, experiment: str) -> str:
             cells = []
             for metric in METRICS:
                 xs = list(by_draw(res, experiment, gallery, label, metric).values())
-                cells.append(fmt.mean_sd(mean(xs), sample_sd(xs)))
+                cells.append(fmt.spread(xs))
             p = res.find("paper", key=f"{paper_key}.{gallery}.{paper}") if paper else []
             rows.append([gallery, label, *cells, *([p[0]["R1"], p[0]["R5"]] if p else ["", ""])])
     return fmt.table(["gallery", "method", *METRICS, "paper R1", "paper R5"], rows)
@@ -75,7 +75,7 @@ def rerank_table(res: Results) -> str:
             for metric in ("R1", "mAP"):
                 xs = [float(r[metric]) for r in res.rows(RERANK, gallery=gallery, queries="",
                                                           lambda_chosen_on="", **match)]
-                cells.append(fmt.mean_sd(mean(xs), sample_sd(xs)))
+                cells.append(fmt.spread(xs))
             rows.append([gallery, label, *cells])
     return fmt.table(["gallery", "method", "R1", "mAP"], rows)
 
@@ -98,6 +98,7 @@ def values(res: Results) -> dict[str, str]:
     for e in EXPERIMENTS:
         if e not in res.experiments:
             continue
+        out[f"heldout.{e}.iterations"] = res.experiments[e][0]["iterations"]
         for gallery in ("single", "multi"):
             bf = by_draw(res, e, gallery, "B-F")
             out[f"heldout.{e}.{gallery}.bf"] = fmt.num(mean(list(bf.values())))

@@ -12,13 +12,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 
-from rfdreid.report import (caviar, cpu_kinds, cross, heldout, mlr, robustness, schedule, seeds,
+from rfdreid.report import (caviar, cpu_kinds, heldout, mlr, robustness, schedule, seeds,
                             selection, speed, standing, why)
 from rfdreid.report.data import Results
 
 SECTIONS: tuple[ModuleType, ...] = (schedule, caviar, seeds, mlr, speed, standing, cpu_kinds,
-                                       robustness, selection, why, heldout,
-                                       cross)
+                                       robustness, selection, why, heldout)
 PLACEHOLDER = re.compile(r"\{\{(table|value|provenance):([\w.\-]+)\}\}")
 SPAN = re.compile(r"(<!-- value:([\w.\-]+) -->)(.*?)(<!-- /value -->)", re.S)
 TEMPLATE = Path("docs/results.template.md")

@@ -16,7 +16,7 @@ from rfdreid.workflows.evaluate import CLASS_GROUPS
 from rfdreid.report import fmt
 from rfdreid.report.data import Results
 from rfdreid.report.selection import test_metric
-from rfdreid.report.stats import Paired, mean, sample_sd
+from rfdreid.report.stats import Paired
 
 CAVIAR = "caviar_val5"
 MLR = {"per-image": "mlr_per_image_800", "SING": "mlr_sing_800"}
@@ -31,7 +31,7 @@ def _queries(res: Results, experiment: str, gallery: str, queries: str) -> int:
 
 def _cells(bf: dict[tuple[str, str], float], rfd: dict[tuple[str, str], float]) -> list[str]:
     p = Paired.of(bf, rfd)
-    return [fmt.mean_sd(mean(list(rfd.values())), sample_sd(list(rfd.values()))),
+    return [fmt.spread(list(rfd.values())),
             f"{fmt.signed(p.mean)} ({fmt.counts(p)}, p = {fmt.p_value(p.p)})"]
 
 
@@ -43,7 +43,7 @@ def class_table(res: Results) -> str:
                 continue  # no query of this group in any split
             bf = test_metric(res, CAVIAR, gallery, BF, queries=group)
             rows.append([gallery, group or "all queries", str(_queries(res, CAVIAR, gallery, group)),
-                         fmt.mean_sd(mean(list(bf.values())), sample_sd(list(bf.values()))),
+                         fmt.spread(list(bf.values())),
                          *_cells(bf, test_metric(res, CAVIAR, gallery, PRIOR, queries=group)),
                          *_cells(bf, test_metric(res, CAVIAR, gallery, LITERAL, queries=group))])
     return fmt.table(["gallery", "queries", "n (10 splits)", "B-F R1", "filter 0.1 R1",
@@ -56,8 +56,7 @@ def variant_table(res: Results) -> str:
     for name, experiment in MLR.items():
         for gallery in ("multi", "single"):
             bf = test_metric(res, experiment, gallery, BF, queries="")
-            rows.append([name, gallery, fmt.mean_sd(mean(list(bf.values())),
-                                                    sample_sd(list(bf.values()))),
+            rows.append([name, gallery, fmt.spread(list(bf.values())),
                          *_cells(bf, test_metric(res, experiment, gallery, PRIOR, queries="")),
                          *_cells(bf, test_metric(res, experiment, gallery, LITERAL, queries=""))])
     return fmt.table(["MLR variant", "gallery", "B-F R1", "filter 0.1 R1",
