@@ -86,6 +86,6 @@ def test_tables_pair_against_the_fixed_filter_setting(tmp_path):
     assert "| literal, λ = 0.1 (fixed) | 29.0 ± 1.0 | −4.0 (0 / 3 / 0) |" in text
     assert "| B-F | 31.0 ± 1.0 | −2.0 (0 / 3 / 0) |" in text
     assert "| per gallery, both forms | 37.7 ± 5.9 | +4.7 (2 / 1 / 0) | l1 B-F l1 |" in text
-    groups = why.class_table(res)
+    groups = why.class_table(res, "caviar_val5")
     assert "| multi | match in another resolution class | 21 | 31.0 ± 1.0 | 33.0 ± 1.0 |" in groups
     assert "same resolution class" not in groups  # no query of that group

@@ -430,3 +430,14 @@ def test_bf16_test_features_are_close_to_fp32_and_cached_apart(trained_pair):
     assert 0 < diff < 0.05
     cos = torch.nn.functional.cosine_similarity(feats["fp32"], feats["bf16"], dim=1)
     assert cos.min().item() > 0.99
+
+
+def test_chosen_rows_line_up_across_splits_that_chose_differently():
+    """Each split may choose another (form, λ); its row is the same, so a table over
+    splits has one 'chosen on validation' row (a bug once keyed it by the choice)."""
+    a = evaluate.Method("filter", 0.2, chosen=True, form_chosen=True)
+    b = evaluate.Method("literal", 0.5, chosen=True, form_chosen=True)
+    assert a.row == b.row and a.row.label == "B-F+RFD (form and λ chosen on validation)"
+    one = evaluate.Method("filter", 0.2, chosen=True)
+    assert one.row == evaluate.Method("filter", 0.5, chosen=True).row != a.row
+    assert evaluate.Method("filter", 0.2).row == evaluate.Method("filter", 0.2)

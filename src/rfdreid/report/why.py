@@ -16,7 +16,7 @@ from rfdreid.workflows.evaluate import CLASS_GROUPS
 from rfdreid.report import fmt
 from rfdreid.report.data import Results
 from rfdreid.report.selection import test_metric
-from rfdreid.report.stats import Paired
+from rfdreid.report.stats import Paired, mean
 
 CAVIAR = "caviar_val5"
 MLR = {"per-image": "mlr_per_image_800", "SING": "mlr_sing_800"}
@@ -35,18 +35,20 @@ def _cells(bf: dict[tuple[str, str], float], rfd: dict[tuple[str, str], float]) 
             f"{fmt.signed(p.mean)} ({fmt.counts(p)}, p = {fmt.p_value(p.p)})"]
 
 
-def class_table(res: Results) -> str:
+def class_table(res: Results, experiment: str) -> str:
     rows = []
     for gallery in ("multi", "single"):
         for group in ("", *CLASS_GROUPS):
-            if not res.find(CAVIAR, gallery=gallery, queries=group):
+            if not res.find(experiment, gallery=gallery, queries=group):
                 continue  # no query of this group in any split
-            bf = test_metric(res, CAVIAR, gallery, BF, queries=group)
-            rows.append([gallery, group or "all queries", str(_queries(res, CAVIAR, gallery, group)),
+            bf = test_metric(res, experiment, gallery, BF, queries=group)
+            rows.append([gallery, group or "all queries",
+                         str(_queries(res, experiment, gallery, group)),
                          fmt.spread(list(bf.values())),
-                         *_cells(bf, test_metric(res, CAVIAR, gallery, PRIOR, queries=group)),
-                         *_cells(bf, test_metric(res, CAVIAR, gallery, LITERAL, queries=group))])
-    return fmt.table(["gallery", "queries", "n (10 splits)", "B-F R1", "filter 0.1 R1",
+                         *_cells(bf, test_metric(res, experiment, gallery, PRIOR, queries=group)),
+                         *_cells(bf, test_metric(res, experiment, gallery, LITERAL,
+                                                 queries=group))])
+    return fmt.table(["gallery", "queries", "n (all splits)", "B-F R1", "filter 0.1 R1",
                       "filter − B-F (better / worse / tie)", "literal 0.1 R1",
                       "literal − B-F (better / worse / tie)"], rows)
 
@@ -60,14 +62,15 @@ def variant_table(res: Results) -> str:
                          *_cells(bf, test_metric(res, experiment, gallery, PRIOR, queries="")),
                          *_cells(bf, test_metric(res, experiment, gallery, LITERAL, queries=""))])
     return fmt.table(["MLR variant", "gallery", "B-F R1", "filter 0.1 R1",
-                      "filter − B-F (better / worse / tie of 10 draws)", "literal 0.1 R1",
+                      "filter − B-F (better / worse / tie)", "literal 0.1 R1",
                       "literal − B-F"], rows)
 
 
 def tables(res: Results) -> dict[str, str]:
     out = {}
-    if CAVIAR in res.experiments:
-        out["why.caviar_classes"] = class_table(res)
+    for experiment in (CAVIAR, *MLR.values()):
+        if experiment in res.experiments:
+            out[f"why.classes.{experiment}"] = class_table(res, experiment)
     if all(e in res.experiments for e in MLR.values()):
         out["why.mlr_variants"] = variant_table(res)
     return out
@@ -75,19 +78,24 @@ def tables(res: Results) -> dict[str, str]:
 
 def values(res: Results) -> dict[str, str]:
     out: dict[str, str] = {}
-    if CAVIAR in res.experiments:
+    for experiment in (CAVIAR, *MLR.values()):
+        if experiment not in res.experiments:
+            continue
         for gallery in ("multi", "single"):
             for key, group in zip(("other", "same"), CLASS_GROUPS):
-                if not res.find(CAVIAR, gallery=gallery, queries=group):
+                if not res.find(experiment, gallery=gallery, queries=group):
                     continue
-                bf = test_metric(res, CAVIAR, gallery, BF, queries=group)
-                out |= fmt.paired_values(f"why.caviar.{gallery}.{key}",
-                                         Paired.of(bf, test_metric(res, CAVIAR, gallery, PRIOR, queries=group)))
-    for name, experiment in MLR.items():
-        if experiment in res.experiments:
-            for gallery in ("multi", "single"):
-                bf = test_metric(res, experiment, gallery, BF, queries="")
-                for form, c in (("filter", PRIOR), ("literal", LITERAL)):
-                    out |= fmt.paired_values(f"why.{experiment}.{gallery}.{form}",
-                                             Paired.of(bf, test_metric(res, experiment, gallery, c, queries="")))
+                bf = test_metric(res, experiment, gallery, BF, queries=group)
+                rfd = test_metric(res, experiment, gallery, PRIOR, queries=group)
+                out |= fmt.paired_values(f"why.{experiment}.{gallery}.{key}", Paired.of(bf, rfd))
+                out[f"why.{experiment}.{gallery}.{key}.bf"] = fmt.num(mean(list(bf.values())))
+                out[f"why.{experiment}.{gallery}.{key}.filter"] = fmt.num(mean(list(rfd.values())))
+                out[f"why.{experiment}.{gallery}.{key}.n"] = str(
+                    _queries(res, experiment, gallery, group))
+            if experiment == CAVIAR:
+                continue
+            bf = test_metric(res, experiment, gallery, BF)
+            for form, c in (("filter", PRIOR), ("literal", LITERAL)):
+                out |= fmt.paired_values(f"why.{experiment}.{gallery}.{form}",
+                                         Paired.of(bf, test_metric(res, experiment, gallery, c)))
     return out

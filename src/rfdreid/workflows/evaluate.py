@@ -10,7 +10,7 @@ import dataclasses
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,14 @@ class Method:
         else:
             base = f"B-F+RFD {self.form} (λ={self.lam:g})"
         return base + (" + re-ranking" if self.rerank else "")
+
+    @property
+    def row(self) -> Method:
+        """The row this method fills in every split: a chosen (form, λ) differs from split
+        to split, its row does not."""
+        if not self.chosen:
+            return self
+        return replace(self, form=None if self.form_chosen else self.form, lam=0.0)
 
     @classmethod
     def parse(cls, label: str) -> Method:
@@ -310,13 +318,17 @@ def evaluate_protocol(
             dist = feature_distance(q, g, lam, ecfg.rfd_form)
             draw_protocol_rankings(dist, queries, gallery, protocol.interpolation,
                                    rankings_dir / mode, num_rankings)
-        out[(mode, "")] = _evaluate(q, g, queries, gallery, methods, ecfg)
+        out[(mode, "")] = _rows(_evaluate(q, g, queries, gallery, methods, ecfg))
         if ecfg.by_resolution_class:
             for group, idx in resolution_class_groups(queries, gallery).items():
                 sub = [queries[i] for i in idx]
                 qs = Features(q.f[idx], None if q.r is None else q.r[idx])
-                out[(mode, group)] = _evaluate(qs, g, sub, gallery, methods, ecfg)
+                out[(mode, group)] = _rows(_evaluate(qs, g, sub, gallery, methods, ecfg))
     return out
+
+
+def _rows(results: dict[Method, RankResult]) -> dict[Method, RankResult]:
+    return {m.row: r for m, r in results.items()}
 
 
 CLASS_GROUPS = ("match in another resolution class", "match in the same resolution class")
