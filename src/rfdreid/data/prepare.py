@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from rfdreid.data.datasets import read_dataset
+from rfdreid.data.datasets import RawDataset, read_dataset
 from rfdreid.data.degrade import load_as_seen
 from rfdreid.data.diagnostics import check_queries
 from rfdreid.data.images import read_image
@@ -69,6 +69,48 @@ def check_images(paths: list[str], progress: bool = True) -> None:
                         f"first: {bad[0][1]}")
 
 
+def _check_choices(protocol: str, seed: int, resolution: str, mlr_variant: str) -> None:
+    """Refuse an unknown option value before the dataset is read (which takes a while)."""
+    if protocol not in PROTOCOL_CHOICES:
+        raise ReIDError(f"unknown gallery protocol {protocol!r}; choose {', '.join(PROTOCOL_CHOICES)}")
+    if seed < 0:
+        raise ReIDError(f"--seed must be 0 or more, got {seed}")
+    if resolution not in RESOLUTION_CHOICES:
+        raise ReIDError(f"unknown --resolution {resolution!r}; "
+                        f"choose {', '.join(RESOLUTION_CHOICES)}")
+    if mlr_variant not in MLR_VARIANTS:
+        raise ReIDError(f"unknown --mlr-variant {mlr_variant!r}; choose {', '.join(MLR_VARIANTS)}")
+
+
+def _protocol_files(
+    raw: RawDataset, dataset: str, resolution: str, mlr_variant: str, split: int | None,
+    seed: int, interpolation: str, modes: tuple[str, ...] | None, pseudo_labels: str,
+    val_ids: int,
+) -> dict[str, Protocol]:
+    """File name -> protocol of the family `resolution` picks for `raw`: MLR (one fixed
+    split), real resolution on the dataset's own split, or one file per seeded split."""
+    if resolution == "synthetic" or (resolution == "auto" and raw.family == "mlr"):
+        if split is not None:
+            raise ReIDError(f"--split applies to caviar only and to manifests without a split "
+                            f"column; {dataset} has one fixed split")
+        return {"protocol.json": build_mlr_protocol(
+            raw, seed, interpolation, modes or GALLERY_MODES, val_ids, mlr_variant)}
+    if mlr_variant != MLR_VARIANTS[0]:
+        raise ReIDError(f"--mlr-variant {mlr_variant} applies to MLR protocols (down-sampled "
+                        f"images); {dataset} gets the real-resolution protocol here (use "
+                        "--resolution synthetic for MLR)")
+    if "all" not in raw.subsets:
+        return {"protocol.json": build_real_protocol(
+            raw, seed, split, interpolation, modes, pseudo_labels, val_ids)}
+    if split is not None and not 0 <= split < SPLITS:
+        raise ReIDError(f"--split must be in 0..{SPLITS - 1}, got {split}")
+    # CAVIAR's split files keep their format (build_caviar_protocol)
+    build = build_caviar_protocol if dataset == "caviar" else build_real_protocol
+    return {f"split_{k:02d}.json": build(raw, seed, k, interpolation, modes, pseudo_labels,
+                                         val_ids)
+            for k in (range(SPLITS) if split is None else [split])}
+
+
 def build_protocols(
     dataset: str,
     root: str | Path,
@@ -97,15 +139,7 @@ def build_protocols(
     out: the folder prepare will replace; refused when it is, holds or lies in the folder
     of any image read (a manifest may list images outside root), before any is decoded.
     """
-    if protocol not in PROTOCOL_CHOICES:
-        raise ReIDError(f"unknown gallery protocol {protocol!r}; choose {', '.join(PROTOCOL_CHOICES)}")
-    if seed < 0:
-        raise ReIDError(f"--seed must be 0 or more, got {seed}")
-    if resolution not in RESOLUTION_CHOICES:
-        raise ReIDError(f"unknown --resolution {resolution!r}; "
-                        f"choose {', '.join(RESOLUTION_CHOICES)}")
-    if mlr_variant not in MLR_VARIANTS:
-        raise ReIDError(f"unknown --mlr-variant {mlr_variant!r}; choose {', '.join(MLR_VARIANTS)}")
+    _check_choices(protocol, seed, resolution, mlr_variant)
     raw = read_dataset(dataset, Path(root), manifest)
     if out is not None:
         folders = sorted({os.path.dirname(path) for path in raw.sizes})
@@ -113,27 +147,8 @@ def build_protocols(
     if decode_all:
         check_images(sorted(raw.sizes))
     modes = None if protocol == "both" else (protocol,)
-    if resolution == "synthetic" or (resolution == "auto" and raw.family == "mlr"):
-        if split is not None:
-            raise ReIDError(f"--split applies to caviar only and to manifests without a split "
-                            f"column; {dataset} has one fixed split")
-        protocols = {"protocol.json": build_mlr_protocol(
-            raw, seed, interpolation, modes or GALLERY_MODES, val_ids, mlr_variant)}
-    elif mlr_variant != MLR_VARIANTS[0]:
-        raise ReIDError(f"--mlr-variant {mlr_variant} applies to MLR protocols (down-sampled "
-                        f"images); {dataset} gets the real-resolution protocol here (use "
-                        "--resolution synthetic for MLR)")
-    elif "all" not in raw.subsets:
-        protocols = {"protocol.json": build_real_protocol(
-            raw, seed, split, interpolation, modes, pseudo_labels, val_ids)}
-    else:
-        if split is not None and not 0 <= split < SPLITS:
-            raise ReIDError(f"--split must be in 0..{SPLITS - 1}, got {split}")
-        # CAVIAR's split files keep their format (build_caviar_protocol)
-        build = build_caviar_protocol if dataset == "caviar" else build_real_protocol
-        protocols = {f"split_{k:02d}.json": build(raw, seed, k, interpolation, modes,
-                                                  pseudo_labels, val_ids)
-                     for k in (range(SPLITS) if split is None else [split])}
+    protocols = _protocol_files(raw, dataset, resolution, mlr_variant, split, seed,
+                                interpolation, modes, pseudo_labels, val_ids)
     for name, proto in protocols.items():
         check_queries(proto, name)
     return protocols

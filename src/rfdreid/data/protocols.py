@@ -43,8 +43,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -413,6 +414,99 @@ def _given_test_sets(
     return query, galleries, gallery_queries
 
 
+@dataclass(frozen=True)
+class _PixelBins:
+    """Pixel-count pseudo-labels (section 3.5) whose bin edges come from the training
+    images only, so test and validation images are labelled by the training set's bins."""
+
+    sizes: Mapping[str, tuple[int, int]]
+    edges: np.ndarray
+
+    @classmethod
+    def fit(
+        cls, sizes: Mapping[str, tuple[int, int]], train: list[ImageRecord], num_bins: int,
+        mode: str,
+    ) -> tuple[list[ImageRecord], _PixelBins]:
+        """(`train` labelled, the bins): `num_bins` bins, "uniform" or "quantile" (`mode`)."""
+        labels, edges = pixel_count_labels([sizes[r.path] for r in train], num_bins, mode)
+        return [replace(r, res_label=int(b)) for r, b in zip(train, labels)], cls(sizes, edges)
+
+    def labelled(self, recs: list[ImageRecord]) -> list[ImageRecord]:
+        bins = assign_pixel_bins([self.sizes[r.path] for r in recs], self.edges)
+        return [replace(r, res_label=int(b)) for r, b in zip(recs, bins)]
+
+    def fields(self, sets: TestSets) -> dict[str, Any]:
+        """Test sets labelled, as Protocol's query, galleries and gallery_queries."""
+        query, galleries, gallery_queries = sets
+        return {"query": self.labelled(query),
+                "galleries": {k: self.labelled(v) for k, v in galleries.items()},
+                "gallery_queries": {k: self.labelled(v) for k, v in gallery_queries.items()}}
+
+
+@dataclass(frozen=True)
+class _RealSplit:
+    """Who trains and who is tested in a real-resolution protocol, and its LR cameras:
+    drawn from a dataset without a split, or the dataset's own train / query / gallery."""
+
+    raw: RawDataset
+    train: list[ImageRecord]
+    low: list[int]
+    test: list[ImageRecord] | None  # the drawn test ids' images; None: the given split
+
+    @classmethod
+    def drawn(cls, raw: RawDataset, split: int | None, key: list[int]) -> _RealSplit:
+        """Identities seen by an LR and an HR camera, halved by a RNG seeded with `key`."""
+        if split is None:
+            raise ReIDError(f"{raw.name} has no query/gallery split: choose a --split")
+        people, low = _people_across_resolutions(raw)
+        pids = sorted({r.pid for r in people})
+        train_ids = set(int(p) for p in np.random.default_rng(key).choice(
+            pids, size=len(pids) // 2, replace=False))
+        return cls(raw, [r for r in people if r.pid in train_ids], low,
+                   [r for r in people if r.pid not in train_ids])
+
+    @classmethod
+    def given(cls, raw: RawDataset, split: int | None) -> _RealSplit:
+        """The dataset's own split; its training images name the LR cameras."""
+        if split is not None:
+            raise ReIDError(f"{raw.name} has a fixed query/gallery split; --split does not apply")
+        train = raw.subset("train")
+        low, _ = low_resolution_cameras(train, raw.sizes)
+        return cls(raw, train, low, None)
+
+    def test_sets(self, gallery_modes: Sequence[str], pick: np.random.Generator) -> TestSets:
+        """Query and galleries of the test ids; `pick` draws the one-image galleries."""
+        if self.test is None:
+            return _given_test_sets(self.raw.subset("query"), self.raw.subset("gallery"),
+                                    gallery_modes, pick)
+        distractors = [r for r in self.raw.subset("all") if r.pid == DISTRACTOR_PID]
+        return _drawn_test_sets(self.test, self.low, distractors, gallery_modes, pick)
+
+    def meta(self, held: set[int]) -> dict[str, object]:
+        """What a drawn split adds to the protocol's meta: its LR cameras and its ids."""
+        if self.test is None:
+            return {}
+        return {"query_cameras": self.low,
+                "train_ids": sorted({r.pid for r in self.train} - held),
+                "test_ids": sorted({r.pid for r in self.test})}
+
+
+def _add_validation(
+    protocol: Protocol, people: _RealSplit, held: set[int], gallery_modes: Sequence[str],
+    bins: _PixelBins, pick: np.random.Generator,
+) -> None:
+    """The `held` training ids as `protocol.validation`, split by camera resolution as
+    drawn test ids are, so RFD's lambda is chosen as it will be tested."""
+    val = _drawn_test_sets([r for r in people.train if r.pid in held], people.low, [],
+                           gallery_modes, pick)
+    protocol.validation = replace(
+        protocol, train=[], meta={"protocol": protocol.meta["protocol"], "val_ids": sorted(held)},
+        **bins.fields(val))
+    protocol.meta["val_ids"] = sorted(held)
+    if people.test is None:
+        protocol.meta["val_query_cameras"] = people.low
+
+
 def build_real_protocol(
     raw: RawDataset,
     seed: int,
@@ -450,61 +544,21 @@ def build_real_protocol(
     _check_modes(gallery_modes, allowed)
     resampling(interpolation)
     key = [seed] if split is None else [seed, split]
-    meta: dict[str, object] = {"protocol": name, "root": _stored_root(raw)}
-    if drawn:
-        if split is None:
-            raise ReIDError(f"{raw.name} has no query/gallery split: choose a --split")
-        people, low = _people_across_resolutions(raw)
-        pids = sorted({r.pid for r in people})
-        train_ids = set(int(p) for p in np.random.default_rng(key).choice(
-            pids, size=len(pids) // 2, replace=False))
-        test_ids = [p for p in pids if p not in train_ids]
-        train = [r for r in people if r.pid in train_ids]
-        distractors = [r for r in raw.subset("all") if r.pid == DISTRACTOR_PID]
-        meta["query_cameras"] = low
-    else:
-        if split is not None:
-            raise ReIDError(f"{raw.name} has a fixed query/gallery split; --split does not apply")
-        train = raw.subset("train")
-        low, _ = low_resolution_cameras(train, raw.sizes)
-    held = _hold_out(_ids_across(train, low), val_ids, np.random.default_rng([*key, 3]))
-    kept = relabel([r for r in train if r.pid not in held])
-    labels, edges = pixel_count_labels([raw.sizes[r.path] for r in kept], num_bins,
-                                       pseudo_label_mode)
-
-    def labelled(recs: list[ImageRecord]) -> list[ImageRecord]:
-        bins = assign_pixel_bins([raw.sizes[r.path] for r in recs], edges)
-        return [replace(r, res_label=int(b)) for r, b in zip(recs, bins)]
-
-    def as_fields(sets: TestSets) -> dict[str, object]:
-        query, galleries, gallery_queries = sets
-        return {"query": labelled(query),
-                "galleries": {k: labelled(v) for k, v in galleries.items()},
-                "gallery_queries": {k: labelled(v) for k, v in gallery_queries.items()}}
-
-    pick = np.random.default_rng([*key, 1])
-    if drawn:
-        test = as_fields(_drawn_test_sets([r for r in people if r.pid in set(test_ids)], low,
-                                          distractors, gallery_modes, pick))
-        meta.update(train_ids=sorted(train_ids - held), test_ids=test_ids)
-    else:
-        test = as_fields(_given_test_sets(raw.subset("query"), raw.subset("gallery"),
-                                          gallery_modes, pick))
-    meta.update(res_bin_edges=[float(e) for e in edges], pseudo_label_mode=pseudo_label_mode)
-    protocol = Protocol(
-        dataset=raw.name, interpolation=interpolation, seed=seed, num_res_classes=num_bins,
-        train=[replace(r, res_label=int(b)) for r, b in zip(kept, labels)], split=split,
-        meta=meta, **test,  # type: ignore[arg-type]
-    )
+    root = _stored_root(raw)
+    people = _RealSplit.drawn(raw, split, key) if drawn else _RealSplit.given(raw, split)
+    held = _hold_out(_ids_across(people.train, people.low), val_ids,
+                     np.random.default_rng([*key, 3]))
+    kept = relabel([r for r in people.train if r.pid not in held])
+    train, bins = _PixelBins.fit(raw.sizes, kept, num_bins, pseudo_label_mode)
+    test = bins.fields(people.test_sets(gallery_modes, np.random.default_rng([*key, 1])))
+    meta = {"protocol": name, "root": root, **people.meta(held),
+            "res_bin_edges": [float(e) for e in bins.edges],
+            "pseudo_label_mode": pseudo_label_mode}
+    protocol = Protocol(dataset=raw.name, interpolation=interpolation, seed=seed,
+                        num_res_classes=num_bins, train=train, split=split, meta=meta, **test)
     if held:
-        val = _drawn_test_sets([r for r in train if r.pid in held], low, [], gallery_modes,
-                               np.random.default_rng([*key, 4]))
-        protocol.validation = replace(
-            protocol, train=[], meta={"protocol": name, "val_ids": sorted(held)},
-            **as_fields(val))  # type: ignore[arg-type]
-        protocol.meta["val_ids"] = sorted(held)
-        if not drawn:
-            protocol.meta["val_query_cameras"] = low
+        _add_validation(protocol, people, held, gallery_modes, bins,
+                        np.random.default_rng([*key, 4]))
     return protocol
 
 

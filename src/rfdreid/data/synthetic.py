@@ -216,6 +216,65 @@ def render_pedestrian(
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 
+def _checked_distances(
+    num_train_ids: int, num_test_ids: int, num_cameras: int, images_per_id_per_camera: int,
+    camera_distances: Sequence[float] | None,
+) -> list[float]:
+    """Each camera's distance, after refusing sizes that leave no re-id problem (ValueError)."""
+    if num_cameras < 2 or images_per_id_per_camera < 2 or num_train_ids < 1 or num_test_ids < 1:
+        raise ValueError("synthetic set needs >= 2 cameras, >= 2 images per id and camera, "
+                         ">= 1 train and test id")
+    distances = list(camera_distances) if camera_distances is not None else [1.0] * num_cameras
+    if len(distances) != num_cameras or min(distances) <= 0:
+        raise ValueError(f"camera_distances needs {num_cameras} positive values, got {distances}")
+    return distances
+
+
+class _SetWriter:
+    """Renders crops into the Market-1501 folders under `folder` and keeps a manifest row
+    of each: every crop of a set shares its cameras, drawn once from `seed`."""
+
+    def __init__(self, folder: Path, seed: int, distances: list[float]) -> None:
+        for name in ("bounding_box_train", "bounding_box_test", "query"):
+            (folder / name).mkdir()
+        self.folder, self.seed, self.distances = folder, seed, distances
+        self.cameras = [make_camera(np.random.default_rng([seed, 1, c]))
+                        for c in range(len(distances))]
+        self.rows: list[tuple[str, int, int, str]] = []
+
+    def _draw(self, ident: Identity, pid: int, c: int, frame: int, rng: np.random.Generator,
+              folder: str) -> None:
+        name = f"{max(pid, 0):04d}_c{c + 1}s1_{frame:06d}_00.jpg"
+        render_pedestrian(ident, self.cameras[c], rng, self.distances[c]).save(
+            self.folder / folder / name, quality=92)
+        self.rows.append((f"{folder}/{name}", pid, c, MARKET_SPLITS[folder]))
+
+    def identities(self, num_train_ids: int, num_test_ids: int, per_camera: int) -> None:
+        """Ids 1..num_train_ids train; for a test id the first crop of each camera is a
+        query and the others go to the gallery."""
+        for pid in range(1, num_train_ids + num_test_ids + 1):
+            ident = make_identity(np.random.default_rng([self.seed, 0, pid]))
+            for c in range(len(self.cameras)):
+                for k in range(per_camera):
+                    if pid <= num_train_ids:
+                        folder = "bounding_box_train"
+                    else:
+                        folder = "query" if k == 0 else "bounding_box_test"
+                    self._draw(ident, pid, c, k * 25,
+                               np.random.default_rng([self.seed, 2, pid, c, k]), folder)
+
+    def distractors(self, count: int) -> None:
+        """`count` further people, each seen once in the gallery, by camera k mod cameras."""
+        for k in range(count):
+            ident = make_identity(np.random.default_rng([self.seed, 3, k]))
+            self._draw(ident, -1, k % len(self.cameras), 900000 + k,
+                       np.random.default_rng([self.seed, 4, k]), "bounding_box_test")
+
+    def manifest(self) -> None:
+        with (self.folder / "manifest.csv").open("w", newline="") as f:
+            csv.writer(f).writerows([("path", "pid", "camid", "split"), *self.rows])
+
+
 def generate_synthetic(
     root: str | Path,
     num_train_ids: int = 40,
@@ -248,43 +307,16 @@ def generate_synthetic(
         generate_synthetic("data/synthetic", num_train_ids=10, num_test_ids=10)
         raw = read_market1501(Path("data/synthetic"))
     """
-    if num_cameras < 2 or images_per_id_per_camera < 2 or num_train_ids < 1 or num_test_ids < 1:
-        raise ValueError("synthetic set needs >= 2 cameras, >= 2 images per id and camera, "
-                         ">= 1 train and test id")
-    distances = list(camera_distances) if camera_distances is not None else [1.0] * num_cameras
-    if len(distances) != num_cameras or min(distances) <= 0:
-        raise ValueError(f"camera_distances needs {num_cameras} positive values, got {distances}")
+    distances = _checked_distances(num_train_ids, num_test_ids, num_cameras,
+                                   images_per_id_per_camera, camera_distances)
     root = Path(root)
     tmp = temp_dir_beside(root)
     try:
-        for folder in ("bounding_box_train", "bounding_box_test", "query"):
-            (tmp / folder).mkdir()
-        cameras = [make_camera(np.random.default_rng([seed, 1, c])) for c in range(num_cameras)]
-        rows: list[tuple[str, int, int, str]] = []
-
-        def draw(ident: Identity, pid: int, c: int, frame: int, rng: np.random.Generator,
-                 folder: str) -> None:
-            name = f"{max(pid, 0):04d}_c{c + 1}s1_{frame:06d}_00.jpg"
-            render_pedestrian(ident, cameras[c], rng, distances[c]).save(
-                tmp / folder / name, quality=92)
-            rows.append((f"{folder}/{name}", pid, c, MARKET_SPLITS[folder]))
-
-        for pid in range(1, num_train_ids + num_test_ids + 1):
-            ident = make_identity(np.random.default_rng([seed, 0, pid]))
-            for c in range(num_cameras):
-                for k in range(images_per_id_per_camera):
-                    if pid <= num_train_ids:
-                        folder = "bounding_box_train"
-                    else:
-                        folder = "query" if k == 0 else "bounding_box_test"
-                    draw(ident, pid, c, k * 25, np.random.default_rng([seed, 2, pid, c, k]), folder)
-        for k in range(num_distractors):
-            ident = make_identity(np.random.default_rng([seed, 3, k]))
-            draw(ident, -1, k % num_cameras, 900000 + k, np.random.default_rng([seed, 4, k]),
-                 "bounding_box_test")
+        writer = _SetWriter(tmp, seed, distances)
+        writer.identities(num_train_ids, num_test_ids, images_per_id_per_camera)
+        writer.distractors(num_distractors)
         if manifest:
-            with (tmp / "manifest.csv").open("w", newline="") as f:
-                csv.writer(f).writerows([("path", "pid", "camid", "split"), *rows])
+            writer.manifest()
         if root.is_dir():
             root.rmdir()  # only an empty folder is replaced (callers check)
         os.replace(tmp, root)

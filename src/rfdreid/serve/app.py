@@ -83,28 +83,30 @@ def _switch(request: Request, name: str) -> bool:
     return value == "1"
 
 
-def create_app(search: GallerySearch | None = None, run: RunBrowser | None = None,
-               max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> Starlette:
-    """The viewer of a gallery (`search`) or of an evaluation (`run`): exactly one of them."""
-    if (search is None) == (run is None):
-        raise ReIDError("serve a gallery or an evaluation run, not both or neither")
-    source = search or run
-    lam = run.ecfg.rfd_lambda if run else DEFAULT_LAMBDA
-    form = run.ecfg.rfd_form if run else DEFAULT_RFD_FORM
-    controls = {"lam": lam, "form": form, "forms": RFD_FORMS, "top_k": 10,
-                "fprs": FPR_TARGETS if source.has_thresholds else ()}  # type: ignore[union-attr]
-    rows_of: OrderedDict[str, QueryRows] = OrderedDict()
-    # one re-ranking at a time: each holds a (1 + G)² matrix, and a slider drag sends dozens
-    rerank_lock = threading.Lock()
+class _Viewer:
+    """The route handlers and the state they share: what is served, the page's default
+    controls, the distance rows kept for the slider and the re-ranking lock."""
 
-    def resolve(query_id: str):  # noqa: ANN202 - the resolver's own tuple
+    def __init__(self, search: GallerySearch | None, run: RunBrowser | None,
+                 max_upload_bytes: int) -> None:
+        self.search, self.run, self.max_upload_bytes = search, run, max_upload_bytes
+        self.source = search or run
+        self.lam = run.ecfg.rfd_lambda if run else DEFAULT_LAMBDA
+        self.form = run.ecfg.rfd_form if run else DEFAULT_RFD_FORM
+        self.controls = {"lam": self.lam, "form": self.form, "forms": RFD_FORMS, "top_k": 10,
+                         "fprs": FPR_TARGETS if self.source.has_thresholds else ()}  # type: ignore[union-attr]
+        self.rows_of: OrderedDict[str, QueryRows] = OrderedDict()
+        # one re-ranking at a time: each holds a (1 + G)² matrix, and a slider drag sends dozens
+        self.rerank_lock = threading.Lock()
+
+    def _resolve(self, query_id: str):  # noqa: ANN202 - the resolver's own tuple
         try:
-            return source.resolve(query_id)  # type: ignore[union-attr]
+            return self.source.resolve(query_id)  # type: ignore[union-attr]
         except (KeyError, ValueError):
             raise _not_found() from None
 
-    def threshold(request: Request, query_id: str, method: str
-                  ) -> tuple[float | None, float | None]:
+    def _threshold(self, request: Request, query_id: str, method: str
+                   ) -> tuple[float | None, float | None]:
         """(max distance, the FPR it was measured at): `max_distance` as given, or the one
         the evaluation measured at `at_fpr` for this ranking's method (the label of its
         row in results.json, as `rfdreid search --at-fpr` looks it up)."""
@@ -116,39 +118,40 @@ def create_app(search: GallerySearch | None = None, run: RunBrowser | None = Non
         if given == ["at_fpr"]:
             fpr = _float(request, "at_fpr", 0.0)
             try:
-                return source.threshold_at(query_id, method, fpr), fpr  # type: ignore[union-attr]
+                return self.source.threshold_at(query_id, method, fpr), fpr  # type: ignore[union-attr]
             except ReIDError as e:
                 raise HTTPException(400, str(e)) from None
         return None, None
 
-    def index(request: Request) -> Response:
+    def index(self, request: Request) -> Response:
+        search = self.search
         if search is not None:
             names = [p.name for p in search.paths[:_CHOOSABLE]]
             return _page("search.html", names=names, has_rfd=search.gallery.has_rfd,
                          folder=search.folder.name, size=len(search.paths),
-                         max_upload_mb=max_upload_bytes / 2**20, **controls)
-        return _page("run.html", run=run, name=run.run_dir.name)  # type: ignore[union-attr]
+                         max_upload_mb=self.max_upload_bytes / 2**20, **self.controls)
+        return _page("run.html", run=self.run, name=self.run.run_dir.name)  # type: ignore[union-attr]
 
-    def ranked(request: Request) -> dict[str, Any]:
+    def _ranked(self, request: Request) -> dict[str, Any]:
         """The ranking the query parameters ask for, as the template's context."""
         query_id = request.query_params.get("query", "")
-        query, gallery, exclude = resolve(query_id)
-        lam_now = _float(request, "lam", lam, check_rfd_lambda)
-        form_now = request.query_params.get("form", form)
+        query, gallery, exclude = self._resolve(query_id)
+        lam_now = _float(request, "lam", self.lam, check_rfd_lambda)
+        form_now = request.query_params.get("form", self.form)
         if form_now not in RFD_FORMS:
             raise HTTPException(400, f"form must be one of {', '.join(RFD_FORMS)}")
         top_k = int(min(max(_float(request, "k", 10), 1), MAX_TOP_K))
         rerank = _switch(request, "rerank")
         rfd = gallery.has_rfd
         method = Method(form_now if rfd else None, lam_now if rfd else 0.0, rerank=rerank)
-        max_distance, at_fpr = threshold(request, query_id, method.label)
-        if query_id not in rows_of:
-            rows_of[query_id] = QueryRows.compute(query.features, gallery.features, exclude)
-            if len(rows_of) > _KEPT_ROWS:
-                rows_of.popitem(last=False)
-        with rerank_lock if rerank else nullcontext():
+        max_distance, at_fpr = self._threshold(request, query_id, method.label)
+        if query_id not in self.rows_of:
+            self.rows_of[query_id] = QueryRows.compute(query.features, gallery.features, exclude)
+            if len(self.rows_of) > _KEPT_ROWS:
+                self.rows_of.popitem(last=False)
+        with self.rerank_lock if rerank else nullcontext():
             try:
-                hits = rank(query, gallery, rows_of[query_id], lam_now, form_now, top_k,
+                hits = rank(query, gallery, self.rows_of[query_id], lam_now, form_now, top_k,
                             RerankParams() if rerank else None, max_distance)
             except ReIDError as e:  # a gallery too large (or too small) to re-rank
                 raise HTTPException(400, str(e)) from None
@@ -156,11 +159,11 @@ def create_app(search: GallerySearch | None = None, run: RunBrowser | None = Non
                 "form": form_now, "has_rfd": rfd, "method": method.label, "rerank": rerank,
                 "max_distance": max_distance, "at_fpr": at_fpr}
 
-    def ranking(request: Request) -> Response:
-        return _page("ranking.html", **ranked(request))
+    def ranking(self, request: Request) -> Response:
+        return _page("ranking.html", **self._ranked(request))
 
-    def ranking_json(request: Request) -> Response:
-        r = ranked(request)
+    def ranking_json(self, request: Request) -> Response:
+        r = self._ranked(request)
         return JSONResponse({
             **{k: r[k] for k in ("lam", "form", "method", "rerank", "max_distance", "at_fpr")},
             "query": r["query_id"],
@@ -168,7 +171,8 @@ def create_app(search: GallerySearch | None = None, run: RunBrowser | None = Non
                       "match": h.match, "moved": h.moved, "within": h.within}
                      for h in r["hits"]]})
 
-    async def upload(request: Request) -> Response:
+    async def upload(self, request: Request) -> Response:
+        search, max_upload_bytes = self.search, self.max_upload_bytes
         if search is None:
             raise _not_found()
         length = request.headers.get("content-length", "")
@@ -190,33 +194,33 @@ def create_app(search: GallerySearch | None = None, run: RunBrowser | None = Non
         return JSONResponse({"query": await run_in_threadpool(search.add_upload, image,
                                                                filename)})
 
-    def uploaded(request: Request) -> Response:
+    def uploaded(self, request: Request) -> Response:
         try:
-            return Response(search.uploads.png(request.path_params["token"]),  # type: ignore[union-attr]
+            return Response(self.search.uploads.png(request.path_params["token"]),  # type: ignore[union-attr]
                             media_type="image/png")
         except (KeyError, AttributeError):
             raise _not_found() from None
 
-    def gallery_image(request: Request) -> Response:
-        path = search.image_file(request.path_params["name"]) if search else None
+    def gallery_image(self, request: Request) -> Response:
+        path = self.search.image_file(request.path_params["name"]) if self.search else None
         if path is None:
             raise _not_found()
         return FileResponse(path)
 
-    def run_file(request: Request) -> Response:
-        path = run.file(request.path_params["name"]) if run else None
+    def run_file(self, request: Request) -> Response:
+        path = self.run.file(request.path_params["name"]) if self.run else None
         if path is None:
             raise _not_found()
         return FileResponse(path)
 
-    def _view(request: Request):  # noqa: ANN202 - a SplitGallery
+    def _view(self, request: Request):  # noqa: ANN202 - a SplitGallery
         try:
-            return run.view(request.path_params["split"], request.path_params["mode"])  # type: ignore[union-attr]
+            return self.run.view(request.path_params["split"], request.path_params["mode"])  # type: ignore[union-attr]
         except (KeyError, AttributeError):
             raise _not_found() from None
 
-    def run_image(request: Request) -> Response:
-        view, side, i = _view(request), request.path_params["side"], request.path_params["i"]
+    def run_image(self, request: Request) -> Response:
+        view, side, i = self._view(request), request.path_params["side"], request.path_params["i"]
         if side not in ("q", "g") or not 0 <= i < len(view.queries if side == "q" else
                                                       view.records):
             raise _not_found()
@@ -224,31 +228,38 @@ def create_app(search: GallerySearch | None = None, run: RunBrowser | None = Non
         view.image(side, i).save(buf, format="PNG")
         return Response(buf.getvalue(), media_type="image/png")
 
-    def queries(request: Request) -> Response:
-        view, key = _view(request), request.query_params.get("sort", "first_bf")
+    def queries(self, request: Request) -> Response:
+        view, key = self._view(request), request.query_params.get("sort", "first_bf")
         if key not in SORT_KEYS:
             raise HTTPException(400, f"sort must be one of {', '.join(SORT_KEYS)}")
         return _page("queries.html", view=view, rows=view.sorted_stats(key), sort=key,
-                     has_rfd=view.gallery.has_rfd, lam=lam, form=form)
+                     has_rfd=view.gallery.has_rfd, lam=self.lam, form=self.form)
 
-    def run_query(request: Request) -> Response:
-        view, qi = _view(request), request.path_params["qi"]
+    def run_query(self, request: Request) -> Response:
+        view, qi = self._view(request), request.path_params["qi"]
         if not 0 <= qi < len(view.queries):
             raise _not_found()
         return _page("run_query.html", view=view, stats=view.stats[qi],
                      query_id=f"run:{view.split}:{view.mode}:{qi}",
-                     has_rfd=view.gallery.has_rfd, **controls)
+                     has_rfd=view.gallery.has_rfd, **self.controls)
 
+
+def create_app(search: GallerySearch | None = None, run: RunBrowser | None = None,
+               max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> Starlette:
+    """The viewer of a gallery (`search`) or of an evaluation (`run`): exactly one of them."""
+    if (search is None) == (run is None):
+        raise ReIDError("serve a gallery or an evaluation run, not both or neither")
+    viewer = _Viewer(search, run, max_upload_bytes)
     return Starlette(routes=[
-        Route("/", index),
-        Route("/ranking", ranking),
-        Route("/ranking.json", ranking_json),
-        Route("/query", upload, methods=["POST"]),
-        Route("/upload/{token}", uploaded),
-        Route("/image/{name:path}", gallery_image),
-        Route("/run-file/{name:path}", run_file),
-        Route("/run-image/{split:int}/{mode}/{side}/{i:int}", run_image),
-        Route("/queries/{split:int}/{mode}", queries),
-        Route("/queries/{split:int}/{mode}/{qi:int}", run_query),
+        Route("/", viewer.index),
+        Route("/ranking", viewer.ranking),
+        Route("/ranking.json", viewer.ranking_json),
+        Route("/query", viewer.upload, methods=["POST"]),
+        Route("/upload/{token}", viewer.uploaded),
+        Route("/image/{name:path}", viewer.gallery_image),
+        Route("/run-file/{name:path}", viewer.run_file),
+        Route("/run-image/{split:int}/{mode}/{side}/{i:int}", viewer.run_image),
+        Route("/queries/{split:int}/{mode}", viewer.queries),
+        Route("/queries/{split:int}/{mode}/{qi:int}", viewer.run_query),
         Mount("/static", StaticFiles(packages=[("rfdreid.serve", "static")]), name="static"),
     ])
