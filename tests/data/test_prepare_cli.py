@@ -49,7 +49,7 @@ def test_prepare_caviar_one_split(fake_caviar: Callable, tmp_path: Path) -> None
 @pytest.mark.parametrize("args, message", [
     (["--dataset", "market1501", "--root", "{tmp}/missing"], "not found"),
     (["--dataset", "cuhk", "--root", "{tmp}/data"], "unknown dataset"),
-    (["--dataset", "market1501", "--root", "{market}", "--protocol", "half"], "gallery protocol"),
+    (["--dataset", "market1501", "--root", "{market}", "--galleries", "half"], "gallery protocol"),
     (["--dataset", "market1501", "--root", "{market}", "--split", "2"], "caviar only"),
     (["--dataset", "market1501", "--root", "{market}", "--interpolation", "lanczos"],
      "interpolation"),
