@@ -90,7 +90,7 @@ def values(res: Results) -> dict[str, str]:
                 out |= fmt.paired_values(f"why.{experiment}.{gallery}.{key}", Paired.of(bf, rfd))
                 out[f"why.{experiment}.{gallery}.{key}.bf"] = fmt.num(mean(list(bf.values())))
                 out[f"why.{experiment}.{gallery}.{key}.filter"] = fmt.num(mean(list(rfd.values())))
-                out[f"why.{experiment}.{gallery}.{key}.n"] = str(
+                out[f"why.{experiment}.{gallery}.{key}.queries"] = str(
                     _queries(res, experiment, gallery, group))
             if experiment == CAVIAR:
                 continue
