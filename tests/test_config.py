@@ -137,8 +137,9 @@ def test_config_defaults_are_section_4_1():
 
 
 @pytest.mark.parametrize("override, rule", [
-    ("eval.rerank_k1=0", "eval.rerank_k1=0 is invalid; it must be >= 1"),
-    ("eval.rerank_k2=0", "eval.rerank_k2=0 is invalid; it must be >= 1"),
+    ("eval.rerank_k1=0", "eval.rerank_k1=0 is invalid; it must be a whole number >= 1"),
+    ("eval.rerank_k2=0", "eval.rerank_k2=0 is invalid; it must be a whole number >= 1"),
+    ("eval.rerank_max_gib=0", "eval.rerank_max_gib=0.0 is invalid; it must be a positive number of GiB"),
     ("eval.rerank_lambda=1.2", "eval.rerank_lambda=1.2 is invalid; it must be in [0, 1]"),
 ])
 def test_rerank_settings_are_range_checked(override, rule):

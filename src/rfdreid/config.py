@@ -19,7 +19,7 @@ import yaml
 
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, MAX_LAMBDA, RFD_FORMS
-from rfdreid.evaluation.rerank import RerankParams
+from rfdreid.evaluation.rerank import RERANK_FLAGS, RERANK_RULES, RerankParams
 from rfdreid.evaluation.selection import SELECT_RULES
 from rfdreid.fileio import atomic_write_text
 from rfdreid.presets import preset_chain
@@ -340,10 +340,7 @@ _RULES: dict[str, tuple[Any, str]] = {
     "eval.workers": (_non_negative, ">= 0"),
     "eval.batch_size": (_positive, "> 0"),
     "eval.max_rank": (_positive, "> 0"),
-    "eval.rerank_k1": (_positive, ">= 1"),
-    "eval.rerank_k2": (_positive, ">= 1"),
-    "eval.rerank_lambda": (_probability, "in [0, 1]"),
-    "eval.rerank_max_gib": (_positive, "> 0"),
+    **{f"eval.rerank_{RERANK_FLAGS[name]}": rule for name, rule in RERANK_RULES.items()},
 }
 
 

@@ -158,15 +158,19 @@ def test_cli_max_distance_and_at_fpr_from_results(cli, model, trained, market_ga
     assert _rows(res) == _rows(every)[:3] and "within distance" in res.out
 
     point = {"reachable": True, "threshold": limit, "tpr": 0.5, "fpr": 0.001}
-    methods = {"B-F+RFD filter (λ=0.1)": {"all": {"at_fpr": {"0.001": point,
-                                                             "0.0001": {"reachable": False}}}}}
+    groups = {"all": {"at_fpr": {"0.001": point, "0.0001": {"reachable": False}}}}
+    rfd = {"form": "filter", "lam": 0.1, "chosen": False, "rerank": False, "form_chosen": False}
+    bf = {**rfd, "form": None, "lam": 0.0}
+    far = {"all": {"at_fpr": {"0.001": {**point, "threshold": 99.0}}}}
+    methods = [{"method": bf, "groups": far}, {"method": rfd, "groups": groups}]
     results = tmp_path / "results.json"
-    results.write_text(json.dumps({"verification": [
-        {"split": str(trained.bf.resolve()), "galleries": {"multi": methods}}]}))
-    res = search(cli, trained, market_gallery, "--top-k", str(n), "--at-fpr", "1e-3",
-                 "--results", results)
-    assert res.code == 0, res.err
-    assert _rows(res) == _rows(every)[:3]
+    for written in (methods, {"B-F+RFD filter (λ=0.1)": groups}):  # records; before them, labels
+        results.write_text(json.dumps({"verification": [
+            {"split": str(trained.bf.resolve()), "galleries": {"multi": written}}]}))
+        res = search(cli, trained, market_gallery, "--top-k", str(n), "--at-fpr", "1e-3",
+                     "--results", results)
+        assert res.code == 0, res.err
+        assert _rows(res) == _rows(every)[:3]
 
     search(cli, trained, market_gallery, "--at-fpr", "1e-4", "--results", results
            ).assert_one_line_error("FPR 0.0001 was not reachable", "--at-fpr")

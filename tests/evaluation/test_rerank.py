@@ -165,7 +165,7 @@ def test_k_larger_than_the_set_is_clipped() -> None:
     ({"lam": -0.1}, "lambda must be in [0, 1]"),
     ({"lam": 1.5}, "lambda must be in [0, 1]"),
     ({"lam": float("nan")}, "lambda must be in [0, 1]"),
-    ({"max_gib": 0}, "memory cap must be a positive number"),
+    ({"max_gib": 0}, "max_gib must be a positive number of GiB"),
 ])
 def test_bad_parameters_are_one_line_errors(kwargs: dict, fragment: str) -> None:
     with pytest.raises(ReIDError, match=fragment.replace("[", r"\[").replace("]", r"\]")):

@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 
 from rfdreid.api import ReIDModel
 from rfdreid.config import EvalConfig
+from rfdreid.evaluation.methods import Method
 from rfdreid.workflows.evaluate import RunPair, evaluate_runs
 from rfdreid.inference.gallery import Features
 from rfdreid.serve.app import create_app
@@ -45,6 +46,16 @@ def run_dir(trained: TinyPair, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 
 @pytest.fixture(scope="package")
+def class_run_dir(trained: TinyPair, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """run_dir's evaluation with tables per resolution-class query group too."""
+    out = tmp_path_factory.mktemp("eval_classes")
+    evaluate_runs([RunPair(trained.bf, trained.br)],
+                  EvalConfig(batch_size=16, by_resolution_class=True), out_dir=out,
+                  progress=False)
+    return out
+
+
+@pytest.fixture(scope="package")
 def search(trained: TinyPair, gallery_dir: Path) -> GallerySearch:
     return GallerySearch(ReIDModel.from_checkpoint(trained.bf, trained.br), gallery_dir,
                          progress=False)
@@ -63,7 +74,8 @@ def line_search(search: GallerySearch, tmp_path_factory: pytest.TempPathFactory
                         "fpr": 0.001}, "0.0001": {"reachable": False}}
     results.write_text(json.dumps({"verification": [{
         "split": str(search.model.bf.path.resolve()),
-        "galleries": {"multi": {"B-F": {"all": {"at_fpr": at_fpr}}}}}]}))
+        "galleries": {"multi": [{"method": Method().to_record(),
+                                 "groups": {"all": {"at_fpr": at_fpr}}}]}}]}))
     line = copy.copy(search)
     line.gallery = Gallery(Features(points), search.gallery.tile, search.gallery.pids)
     line.results = results
@@ -99,3 +111,8 @@ def line_url(line_search: GallerySearch) -> Iterator[str]:
 @pytest.fixture(scope="package")
 def run_url(run_dir: Path) -> Iterator[str]:
     yield from _live(create_app(run=RunBrowser(run_dir, progress=False)))
+
+
+@pytest.fixture(scope="package")
+def class_run_url(class_run_dir: Path) -> Iterator[str]:
+    yield from _live(create_app(run=RunBrowser(class_run_dir, progress=False)))

@@ -61,3 +61,21 @@ def test_query_page_and_its_ranking(run_url: str, run_dir: Path) -> None:
     assert status == 200 and png.startswith(b"\x89PNG")
     assert request(run_url, "/ranking?query=run:0:single:999")[0] == 404
     assert request(run_url, "/run-image/0/single/x/1")[0] == 404
+
+
+
+def test_query_group_tables_link_to_their_gallery(class_run_url: str, class_run_dir: Path
+                                                  ) -> None:
+    """An evaluation with --by-resolution-class has a table per (gallery, query group):
+    each is shown, and its query links go to the gallery it ranked, never to a title."""
+    results = json.loads((class_run_dir / "results.json").read_text())
+    groups = {r["queries"] for r in results["records"]} - {""}
+    assert groups, "the tiny protocol should have queries in both resolution-class groups"
+    status, body = request(class_run_url, "/")
+    assert status == 200
+    for title in results["summary"]:
+        assert title.encode() in body
+    linked = set(re.findall(rb'href="/queries/0/([^"]+)"', body))
+    assert linked == {b"single", b"multi"}
+    for mode in linked:
+        assert request(class_run_url, f"/queries/0/{mode.decode()}")[0] == 200

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from rfdreid.evaluation.methods import Method
 from rfdreid.evaluation.rerank import RerankParams, rerank_features
 from rfdreid.serve.gallery_search import GallerySearch
 from rfdreid.serve.run_browser import RunBrowser
@@ -127,17 +128,17 @@ def test_run_threshold_is_that_of_the_viewed_gallery(run_dir: Path, tmp_path: Pa
     browser = RunBrowser(tmp_path, progress=False)
     assert not browser.has_thresholds
 
-    def at(t: float) -> dict:
-        return {"B-F": {"all": {"at_fpr": {"0.001": {"reachable": True, "threshold": t,
-                                                     "tpr": 1.0, "fpr": 0.0}}}}}
+    def at(t: float) -> list[dict]:
+        point = {"reachable": True, "threshold": t, "tpr": 1.0, "fpr": 0.0}
+        return [{"method": Method().to_record(), "groups": {"all": {"at_fpr": {"0.001": point}}}}]
 
     results["verification"] = [{"split": str(browser.pairs[0].bf),
                                 "galleries": {"multi": at(0.7), "single": at(0.4)}}]
     (tmp_path / "results.json").write_text(json.dumps(results))
     browser = RunBrowser(tmp_path, progress=False)
     assert browser.has_thresholds
-    assert browser.threshold_at("run:0:single:1", "B-F", 1e-3) == 0.4
-    assert browser.threshold_at("run:0:multi:1", "B-F", 1e-3) == 0.7
+    assert browser.threshold_at("run:0:single:1", Method(), 1e-3) == 0.4
+    assert browser.threshold_at("run:0:multi:1", Method(), 1e-3) == 0.7
 
 
 def test_rerank_is_rerank_features_of_the_whole_gallery(gallery_url: str,

@@ -281,9 +281,10 @@ def test_cli_verification_section_table_and_plot(cli, trained_pair, tmp_path):
     assert entry["split"] == str(trained_pair.bf.resolve())
     protocol = Protocol.load(trained_pair.protocol)
     for mode, gallery in protocol.galleries.items():
-        methods = entry["galleries"][mode]
-        assert list(methods) == ["B-F", "B-F+RFD filter (λ=0.1)"]
-        for groups in methods.values():
+        rows = entry["galleries"][mode]
+        assert [(r["method"]["form"], r["method"]["lam"]) for r in rows] == \
+            [(None, 0.0), ("filter", 0.1)]
+        for groups in (r["groups"] for r in rows):
             want: dict[str, list[int]] = {}
             for q, g in ((q, g) for q in protocol.query for g in gallery):
                 if q.pid == g.pid and q.camid == g.camid:

@@ -12,6 +12,7 @@ from rfdreid.cli.main import app
 from rfdreid.cli.renamed import renamed
 from rfdreid.errors import ReIDError, finite_number
 from rfdreid.evaluation.distance import DEFAULT_LAMBDA, DEFAULT_RFD_FORM, check_rfd_lambda
+from rfdreid.evaluation.methods import Method
 from rfdreid.fileio import check_writable
 
 
@@ -61,7 +62,6 @@ def search(
     names follow Market-1501 (`PPPP_c...`), true matches are marked.
     """
     from rfdreid.api import ReIDModel
-    from rfdreid.workflows.evaluate import Method
     from rfdreid.inference.gallery import person_id
     from rfdreid.evaluation.visualize import draw_ranking
 
@@ -73,9 +73,9 @@ def search(
         _check_picture(out)
     ro.require_rerank(rerank, ro.given(rerank_k1, rerank_k2, rerank_lambda, rerank_max_gib))
     params = ro.params(rerank_k1, rerank_k2, rerank_lambda, rerank_max_gib) if rerank else None
-    # The label evaluation gives this ranking: --at-fpr looks its threshold up by it.
+    # The row evaluation gives this ranking: --at-fpr looks its threshold up by it.
     method = Method(rfd_form if br else None, rfd_lambda if br else 0.0,
-                    rerank=params is not None).label
+                    rerank=params is not None)
     max_distance = _threshold(max_distance, at_fpr, results, checkpoint, method,
                               {"flip": flip, "normalize": normalize})
     model = ReIDModel.from_checkpoint(checkpoint, br, device=device, flip=flip,
@@ -86,7 +86,7 @@ def search(
     pids = [person_id(p) for p in (query, *(h.path for h in hits))]
     matches = None if None in pids else [pid == pids[0] for pid in pids[1:]]
     within = "" if max_distance is None else f" within distance {max_distance:.6g}"
-    typer.echo(f"top {len(hits)} of {gallery} for {query} by {method}{within}:")
+    typer.echo(f"top {len(hits)} of {gallery} for {query} by {method.label}{within}:")
     typer.echo(f"{'rank':>4}  {'distance':>9}  {'match' if matches else '':5}  file")
     for i, hit in enumerate(hits):
         mark = ("yes" if matches[i] else "no") if matches else ""
@@ -100,7 +100,7 @@ def search(
 
 
 def _threshold(max_distance: float | None, at_fpr: float | None, results: Path | None,
-               checkpoint: Path, method: str, feature: dict[str, bool]) -> float | None:
+               checkpoint: Path, method: Method, feature: dict[str, bool]) -> float | None:
     """The distance limit: --max-distance, or the one --results measured at --at-fpr for
     this checkpoint and method; contradictory or half-given options are one line."""
     if max_distance is not None:

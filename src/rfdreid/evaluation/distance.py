@@ -204,6 +204,43 @@ def _check_dims(q: torch.Tensor, g: torch.Tensor, qname: str, gname: str) -> Non
         raise ReIDError(f"{qname} has dimension {q.shape[1]} but {gname} has {g.shape[1]}")
 
 
+def _resolution_features(
+    qr: ArrayLike | None, gr: ArrayLike | None, q: torch.Tensor, g: torch.Tensor,
+    lambdas: list[float],
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """L2-normalised B-R features of queries and gallery (eq. 8's cosine), checked against
+    the identity features; (None, None) for plain B-F, where every λ must be 0."""
+    if (qr is None) != (gr is None):
+        raise ReIDError("pass both qr and gr (resolution features of query and gallery), or neither")
+    if qr is None or gr is None:
+        if any(lam != 0.0 for lam in lambdas):
+            raise ReIDError(f"lambdas {lambdas} need resolution features qr/gr (RFD, eq. 8)")
+        return None, None
+    q_res, g_res = l2_normalise(_as_features(qr, "qr")), l2_normalise(_as_features(gr, "gr"))
+    _check_dims(q_res, g_res, "qr", "gr")
+    if q_res.shape[0] != q.shape[0] or g_res.shape[0] != g.shape[0]:
+        raise ReIDError(
+            f"resolution features cover {q_res.shape[0]} queries / {g_res.shape[0]} gallery "
+            f"images, identity features {q.shape[0]} / {g.shape[0]}"
+        )
+    return q_res, g_res
+
+
+def _work_sizes(n_query: int, n_gallery: int, n_lambdas: int, chunk_size: int | None,
+                block_size: int | None) -> tuple[int, int]:
+    """(queries per chunk, gallery rows per block): the defaults bound the row buffers
+    (about 512 MiB over all λ, at most _MAX_CHUNK queries) and each product (about 1 MiB)."""
+    if chunk_size is None:
+        chunk_size = max(1, min(_MAX_CHUNK, _CHUNK_BYTES // (4 * n_gallery * n_lambdas)))
+    if chunk_size < 1:
+        raise ReIDError(f"chunk_size must be >= 1, got {chunk_size}")
+    if block_size is None:
+        block_size = max(1, _BLOCK_ELEMENTS // min(chunk_size, n_query))
+    if block_size < 1:
+        raise ReIDError(f"block_size must be >= 1, got {block_size}")
+    return chunk_size, block_size
+
+
 def evaluate_features(
     qf: ArrayLike,
     gf: ArrayLike,
@@ -253,30 +290,9 @@ def evaluate_features(
     lambdas = [float(lam) for lam in lambdas]
     if not lambdas:
         raise ReIDError("lambdas is empty; pass at least one (0.0 = plain B-F)")
-    if (qr is None) != (gr is None):
-        raise ReIDError("pass both qr and gr (resolution features of query and gallery), or neither")
-    if qr is None:
-        if any(lam != 0.0 for lam in lambdas):
-            raise ReIDError(f"lambdas {lambdas} need resolution features qr/gr (RFD, eq. 8)")
-        q_res = g_res = None
-    else:
-        q_res, g_res = l2_normalise(_as_features(qr, "qr")), l2_normalise(_as_features(gr, "gr"))
-        _check_dims(q_res, g_res, "qr", "gr")
-        if q_res.shape[0] != q.shape[0] or g_res.shape[0] != g.shape[0]:
-            raise ReIDError(
-                f"resolution features cover {q_res.shape[0]} queries / {g_res.shape[0]} gallery "
-                f"images, identity features {q.shape[0]} / {g.shape[0]}"
-            )
-    n_gallery = g.shape[0]
-    if chunk_size is None:
-        chunk_size = max(1, min(_MAX_CHUNK, _CHUNK_BYTES // (4 * n_gallery * len(lambdas))))
-    if chunk_size < 1:
-        raise ReIDError(f"chunk_size must be >= 1, got {chunk_size}")
-    if block_size is None:
-        block_size = max(1, _BLOCK_ELEMENTS // min(chunk_size, q.shape[0]))
-    if block_size < 1:
-        raise ReIDError(f"block_size must be >= 1, got {block_size}")
-
+    q_res, g_res = _resolution_features(qr, gr, q, g, lambdas)
+    chunk_size, block_size = _work_sizes(q.shape[0], g.shape[0], len(lambdas), chunk_size,
+                                         block_size)
     groups = GalleryGroups.build(gp, gc)
     # D_f ties rows with equal identity features; a fused distance, rows equal in both.
     same_f = duplicate_rows(g)
@@ -284,15 +300,16 @@ def evaluate_features(
     g_sq = _squared_norms(g)
     accs = {lam: RankAccumulator(max_rank) for lam in lambdas}
     # One row buffer per lambda, reused by every chunk (fresh pages cost a fault each).
-    buffers = {lam: torch.empty(min(chunk_size, q.shape[0]), n_gallery) for lam in lambdas}
+    buffers = {lam: torch.empty(min(chunk_size, q.shape[0]), g.shape[0]) for lam in lambdas}
     for s in range(0, q.shape[0], chunk_size):
         sl = slice(s, s + chunk_size)
         q_chunk = q[sl]
         q_sq = _squared_norms(q_chunk)
         rows = {lam: buf[:len(q_chunk)] for lam, buf in buffers.items()}
-        for b in range(0, n_gallery, block_size):
+        for b in range(0, g.shape[0], block_size):
             bl = slice(b, b + block_size)
-            d_f = _euclidean(q_chunk, q_sq, g[bl], g_sq[bl], out=rows[0.0][:, bl] if 0.0 in rows else None)
+            d_f = _euclidean(q_chunk, q_sq, g[bl], g_sq[bl],
+                             out=rows[0.0][:, bl] if 0.0 in rows else None)
             cos_r = q_res[sl] @ g_res[bl].T if q_res is not None else None
             for lam, out in rows.items():
                 if lam != 0.0:

@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -78,18 +79,28 @@ class RerankParams:
     max_gib: float = DEFAULT_MAX_GIB
 
     def __post_init__(self) -> None:
-        for name in ("k1", "k2"):
+        for name, (accepts, rule) in RERANK_RULES.items():
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ReIDError(f"re-ranking {name} must be a whole number >= 1 "
-                                f"(--rerank-{name}), got {value!r}")
-        if not (isinstance(self.lam, (int, float)) and 0.0 <= self.lam <= 1.0):
-            raise ReIDError(f"re-ranking lambda must be in [0, 1] (--rerank-lambda), "
-                            f"got {self.lam!r}")
-        if not (isinstance(self.max_gib, (int, float)) and self.max_gib > 0
-                and math.isfinite(self.max_gib)):
-            raise ReIDError(f"re-ranking memory cap must be a positive number of GiB "
-                            f"(--rerank-max-gib), got {self.max_gib!r}")
+            if not accepts(value):
+                raise ReIDError(f"re-ranking {RERANK_FLAGS[name]} must be {rule} "
+                                f"(--rerank-{RERANK_FLAGS[name].replace('_', '-')}), "
+                                f"got {value!r}")
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.isfinite(value)
+
+
+RERANK_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "k1": (lambda v: _number(v) and isinstance(v, int) and v >= 1, "a whole number >= 1"),
+    "k2": (lambda v: _number(v) and isinstance(v, int) and v >= 1, "a whole number >= 1"),
+    "lam": (lambda v: _number(v) and 0.0 <= v <= 1.0, "in [0, 1]"),
+    "max_gib": (lambda v: _number(v) and v > 0, "a positive number of GiB"),
+}
+"""What RerankParams accepts, field by field; the config checks eval.rerank_* by them too."""
+RERANK_FLAGS = {"k1": "k1", "k2": "k2", "lam": "lambda", "max_gib": "max_gib"}
+"""The option / config suffix of each field (eval.rerank_<suffix>, --rerank-<suffix>)."""
 
 
 def _rows_per_block(row_bytes: int) -> int:

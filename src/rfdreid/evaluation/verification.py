@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from rfdreid.errors import ReIDError, finite_number
+from rfdreid.evaluation.methods import Method
 from rfdreid.evaluation.metrics import ArrayLike, as_numpy, check_labels
 
 FPR_TARGETS = (1e-2, 1e-3, 1e-4)
@@ -172,7 +173,7 @@ def report(groups: dict[str, PairDistances], targets: tuple[float, ...] = FPR_TA
     return out
 
 
-def threshold_from_results(results: Path, checkpoint: Path, method: str, fpr: float,
+def threshold_from_results(results: Path, checkpoint: Path, method: Method, fpr: float,
                            feature: dict[str, bool], gallery: str | None = None) -> float:
     """The threshold `rfdreid evaluate --verification` measured for `checkpoint` and
     `method` at `fpr` (all pairs; on `gallery`, by default the multi-resolution gallery
@@ -207,15 +208,16 @@ def threshold_from_results(results: Path, checkpoint: Path, method: str, fpr: fl
         if gallery is not None and gallery not in galleries:
             raise ReIDError(f"{results} verified the {', '.join(galleries)} galleries, not "
                             f"{gallery}")
-        rows = galleries[gallery] if gallery else (galleries.get("multi")
-                                                   or next(iter(galleries.values())))
+        rows = _method_rows(galleries[gallery] if gallery else (
+            galleries.get("multi") or next(iter(galleries.values()))))
         if method not in rows:
-            raise ReIDError(f"{results} measured {', '.join(rows)}, not {method}; match "
-                            "--lambda / --rfd-form / --br to the evaluation")
-        point = rows[method]["all"]["at_fpr"].get(f"{fpr:g}")
+            raise ReIDError(f"{results} measured {', '.join(m.label for m in rows)}, not "
+                            f"{method.label}; match --lambda / --rfd-form / --br to the "
+                            "evaluation")
+        at_fpr = rows[method]["all"]["at_fpr"]
+        point = at_fpr.get(f"{fpr:g}")
         if point is None:
-            raise ReIDError(f"{results} has thresholds at FPR "
-                            f"{', '.join(rows[method]['all']['at_fpr'])}, not {fpr:g}")
+            raise ReIDError(f"{results} has thresholds at FPR {', '.join(at_fpr)}, not {fpr:g}")
         if not point["reachable"]:
             raise ReIDError(f"FPR {fpr:g} was not reachable in {results} (fewer than "
                             f"{1 / fpr:g} impostor pairs); pick a larger --at-fpr")
@@ -223,6 +225,14 @@ def threshold_from_results(results: Path, checkpoint: Path, method: str, fpr: fl
     except (KeyError, TypeError, AttributeError, StopIteration, ValueError):
         raise ReIDError(f"{results} has a malformed verification section; run `rfdreid "
                         "evaluate --verification` again") from None
+
+
+def _method_rows(rows: list[dict[str, Any]] | dict[str, Any]) -> dict[Method, dict[str, Any]]:
+    """{method: report} of one gallery's verification: records of `{"method": fields,
+    "groups": report}`, or (results.json before the records) a dict keyed by label."""
+    if isinstance(rows, dict):
+        return {Method.parse(label): rep for label, rep in rows.items()}
+    return {Method.from_record(r["method"]): r["groups"] for r in rows}
 
 
 def to_markdown(title: str, reports: dict[str, dict[str, dict[str, Any]]]) -> str:

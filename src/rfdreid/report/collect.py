@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rfdreid.workflows.evaluate import Method
+from rfdreid.evaluation.methods import Method
 from rfdreid.fileio import atomic_write_text
 
 COLUMNS = ("experiment", "dataset", "gallery", "queries", "method", "form", "lambda",

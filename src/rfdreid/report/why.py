@@ -11,6 +11,8 @@ Two measurements, each holding one of camera and resolution fixed while the othe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from rfdreid.evaluation.selection import BF, PRIOR, Candidate
 from rfdreid.workflows.evaluate import CLASS_GROUPS
 from rfdreid.report import fmt
@@ -35,32 +37,33 @@ def _cells(bf: dict[tuple[str, str], float], rfd: dict[tuple[str, str], float]) 
             f"{fmt.signed(p.mean)} ({fmt.counts(p)}, p = {fmt.p_value(p.p)})"]
 
 
-def class_table(res: Results, experiment: str) -> str:
-    rows = []
+Runs = dict[tuple[str, str], float]
+
+
+def _groups(res: Results, experiment: str, groups: tuple[str, ...]
+            ) -> Iterator[tuple[str, str, Runs, Runs, Runs]]:
+    """(gallery, query group, B-F, filter 0.1, literal 0.1 test R1 by (split, draw)) of
+    each gallery and query group ("" = all queries) that has queries in some split."""
     for gallery in ("multi", "single"):
-        for group in ("", *CLASS_GROUPS):
-            if not res.find(experiment, gallery=gallery, queries=group):
-                continue  # no query of this group in any split
-            bf = test_metric(res, experiment, gallery, BF, queries=group)
-            rows.append([gallery, group or "all queries",
-                         str(_queries(res, experiment, gallery, group)),
-                         fmt.spread(list(bf.values())),
-                         *_cells(bf, test_metric(res, experiment, gallery, PRIOR, queries=group)),
-                         *_cells(bf, test_metric(res, experiment, gallery, LITERAL,
-                                                 queries=group))])
+        for group in groups:
+            if res.find(experiment, gallery=gallery, queries=group):
+                yield gallery, group, *(test_metric(res, experiment, gallery, c, queries=group)
+                                        for c in (BF, PRIOR, LITERAL))
+
+
+def class_table(res: Results, experiment: str) -> str:
+    rows = [[gallery, group or "all queries", str(_queries(res, experiment, gallery, group)),
+             fmt.spread(list(bf.values())), *_cells(bf, rfd), *_cells(bf, literal)]
+            for gallery, group, bf, rfd, literal in _groups(res, experiment, ("", *CLASS_GROUPS))]
     return fmt.table(["gallery", "queries", "n (all splits)", "B-F R1", "filter 0.1 R1",
                       "filter − B-F (better / worse / tie)", "literal 0.1 R1",
                       "literal − B-F (better / worse / tie)"], rows)
 
 
 def variant_table(res: Results) -> str:
-    rows = []
-    for name, experiment in MLR.items():
-        for gallery in ("multi", "single"):
-            bf = test_metric(res, experiment, gallery, BF, queries="")
-            rows.append([name, gallery, fmt.spread(list(bf.values())),
-                         *_cells(bf, test_metric(res, experiment, gallery, PRIOR, queries="")),
-                         *_cells(bf, test_metric(res, experiment, gallery, LITERAL, queries=""))])
+    rows = [[name, gallery, fmt.spread(list(bf.values())), *_cells(bf, rfd), *_cells(bf, literal)]
+            for name, experiment in MLR.items()
+            for gallery, _, bf, rfd, literal in _groups(res, experiment, ("",))]
     return fmt.table(["MLR variant", "gallery", "B-F R1", "filter 0.1 R1",
                       "filter − B-F (better / worse / tie)", "literal 0.1 R1",
                       "literal − B-F"], rows)
@@ -78,24 +81,18 @@ def tables(res: Results) -> dict[str, str]:
 
 def values(res: Results) -> dict[str, str]:
     out: dict[str, str] = {}
-    for experiment in (CAVIAR, *MLR.values()):
-        if experiment not in res.experiments:
-            continue
-        for gallery in ("multi", "single"):
-            for key, group in zip(("other", "same"), CLASS_GROUPS):
-                if not res.find(experiment, gallery=gallery, queries=group):
-                    continue
-                bf = test_metric(res, experiment, gallery, BF, queries=group)
-                rfd = test_metric(res, experiment, gallery, PRIOR, queries=group)
-                out |= fmt.paired_values(f"why.{experiment}.{gallery}.{key}", Paired.of(bf, rfd))
-                out[f"why.{experiment}.{gallery}.{key}.bf"] = fmt.num(mean(list(bf.values())))
-                out[f"why.{experiment}.{gallery}.{key}.filter"] = fmt.num(mean(list(rfd.values())))
-                out[f"why.{experiment}.{gallery}.{key}.queries"] = str(
-                    _queries(res, experiment, gallery, group))
-            if experiment == CAVIAR:
+    names = {"": "", CLASS_GROUPS[0]: "other", CLASS_GROUPS[1]: "same"}
+    for experiment in (e for e in (CAVIAR, *MLR.values()) if e in res.experiments):
+        for gallery, group, bf, rfd, literal in _groups(res, experiment, tuple(names)):
+            key = f"why.{experiment}.{gallery}"
+            if not group:  # all queries: both readings against B-F (MLR; CAVIAR has its tables)
+                if experiment != CAVIAR:
+                    out |= fmt.paired_values(f"{key}.filter", Paired.of(bf, rfd))
+                    out |= fmt.paired_values(f"{key}.literal", Paired.of(bf, literal))
                 continue
-            bf = test_metric(res, experiment, gallery, BF)
-            for form, c in (("filter", PRIOR), ("literal", LITERAL)):
-                out |= fmt.paired_values(f"why.{experiment}.{gallery}.{form}",
-                                         Paired.of(bf, test_metric(res, experiment, gallery, c)))
+            key += f".{names[group]}"
+            out |= fmt.paired_values(key, Paired.of(bf, rfd))
+            out[f"{key}.bf"] = fmt.num(mean(list(bf.values())))
+            out[f"{key}.filter"] = fmt.num(mean(list(rfd.values())))
+            out[f"{key}.queries"] = str(_queries(res, experiment, gallery, group))
     return out

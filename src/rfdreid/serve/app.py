@@ -25,7 +25,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from rfdreid.workflows.evaluate import Method
+from rfdreid.evaluation.methods import Method
 from rfdreid.errors import ReIDError, finite_number
 from rfdreid.evaluation.distance import (
     DEFAULT_LAMBDA,
@@ -105,11 +105,10 @@ class _Viewer:
         except (KeyError, ValueError):
             raise _not_found() from None
 
-    def _threshold(self, request: Request, query_id: str, method: str
+    def _threshold(self, request: Request, query_id: str, method: Method
                    ) -> tuple[float | None, float | None]:
         """(max distance, the FPR it was measured at): `max_distance` as given, or the one
-        the evaluation measured at `at_fpr` for this ranking's method (the label of its
-        row in results.json, as `rfdreid search --at-fpr` looks it up)."""
+        the evaluation measured at `at_fpr` for this ranking's method."""
         given = [n for n in ("max_distance", "at_fpr") if n in request.query_params]
         if len(given) == 2:
             raise HTTPException(400, "give max_distance or at_fpr, not both")
@@ -144,7 +143,7 @@ class _Viewer:
         rerank = _switch(request, "rerank")
         rfd = gallery.has_rfd
         method = Method(form_now if rfd else None, lam_now if rfd else 0.0, rerank=rerank)
-        max_distance, at_fpr = self._threshold(request, query_id, method.label)
+        max_distance, at_fpr = self._threshold(request, query_id, method)
         if query_id not in self.rows_of:
             self.rows_of[query_id] = QueryRows.compute(query.features, gallery.features, exclude)
             if len(self.rows_of) > _KEPT_ROWS:

@@ -18,6 +18,7 @@ from rfdreid.data.images import read_image_size
 from rfdreid.data.transforms import build_transform
 from rfdreid.inference.gallery import CACHE_DIR_NAME, Features, embed_gallery, person_id
 from rfdreid.errors import ReIDError
+from rfdreid.evaluation.methods import Method
 from rfdreid.evaluation.verification import threshold_from_results
 from rfdreid.serve.ranking import Gallery, Query, Tile
 from rfdreid.serve.resolution_class import ResolutionProbabilities, resolution_label
@@ -88,9 +89,9 @@ class GallerySearch:
     def has_thresholds(self) -> bool:
         return self.results is not None
 
-    def threshold_at(self, query_id: str, method: str, fpr: float) -> float:
-        """The distance `results` measured at `fpr` for this checkpoint and `method` (the
-        label evaluation gives the ranking); ReIDError when there is none."""
+    def threshold_at(self, query_id: str, method: Method, fpr: float) -> float:
+        """The distance `results` measured at `fpr` for this checkpoint and `method`;
+        ReIDError when there is none."""
         if self.results is None:
             raise ReIDError("no thresholds to take: serve with --results "
                             "runs/x/eval/results.json of `rfdreid evaluate --verification`")

@@ -23,10 +23,11 @@ from rfdreid.config import EvalConfig
 from rfdreid.data.degrade import load_as_seen
 from rfdreid.data.images import read_image_size
 from rfdreid.data.records import ImageRecord
-from rfdreid.workflows.evaluate import RunPair, pair_features
+from rfdreid.workflows.evaluate import RunPair, pair_features, table_title
 from rfdreid.inference.gallery import Features, feature_distance
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation.metrics import GalleryGroups, query_rank_stats
+from rfdreid.evaluation.methods import Method
 from rfdreid.evaluation.verification import threshold_from_results
 from rfdreid.serve.ranking import Gallery, Query, Tile
 from rfdreid.serve.safe_files import resolve_inside
@@ -140,6 +141,24 @@ class SplitGallery:
         return sorted(self.stats, key=order)
 
 
+@dataclass(frozen=True)
+class RunTable:
+    """One results table of a run: its gallery (what its queries link to), its title
+    (the gallery, or the gallery and a query group) and {row label: metric mean/SD}."""
+
+    gallery: str
+    title: str
+    rows: dict[str, dict[str, dict[str, float]]]
+
+
+def _table_keys(results: dict) -> list[tuple[str, str]]:
+    """(gallery, query group) of every table, from the typed records; a results.json
+    written before the records has one table per gallery, titled by it."""
+    if "records" in results:
+        return list(dict.fromkeys((r["gallery"], r["queries"]) for r in results["records"]))
+    return [(title, "") for title in results["summary"]]
+
+
 class RunBrowser:
     """An `rfdreid evaluate` output folder: its tables, plots and per-query rankings."""
 
@@ -147,7 +166,9 @@ class RunBrowser:
         path = run_dir / "results.json"
         try:
             results = json.loads(path.read_text())
-            self.summary: dict = results["summary"]
+            summary: dict = results["summary"]
+            self.tables = [RunTable(g, table_title((g, q)), summary[table_title((g, q))])
+                           for g, q in _table_keys(results)]
             self.ecfg = _eval_config(results.get("settings", {}))
             self.pairs = _pairs(results)
             self.has_thresholds = bool(results.get("verification"))
@@ -160,12 +181,12 @@ class RunBrowser:
 
     @property
     def galleries(self) -> list[str]:
-        return list(self.summary)
+        return list(dict.fromkeys(t.gallery for t in self.tables))
 
     def view(self, split: int, mode: str) -> SplitGallery:
         """Split `split`'s gallery `mode` (features read from the evaluation's cache);
         KeyError when there is no such split or gallery."""
-        if not 0 <= split < len(self.pairs) or mode not in self.summary:
+        if not 0 <= split < len(self.pairs) or mode not in self.galleries:
             raise KeyError((split, mode))
         if (split, mode) not in self._views:
             protocol, features = pair_features(self.pairs[split], self.ecfg, self.device,
@@ -188,10 +209,9 @@ class RunBrowser:
             raise KeyError(query_id)
         return view.query(int(qi)), view.gallery, view.junk(int(qi))
 
-    def threshold_at(self, query_id: str, method: str, fpr: float) -> float:
+    def threshold_at(self, query_id: str, method: Method, fpr: float) -> float:
         """The distance this run measured at `fpr` for the query's split, gallery and
-        `method` (the label of the ranking); ReIDError when there is none. `query_id` has
-        passed :meth:`resolve`."""
+        `method`; ReIDError when there is none. `query_id` has passed :meth:`resolve`."""
         _, split, mode, _ = query_id.split(":")
         return threshold_from_results(self.run_dir / "results.json", self.pairs[int(split)].bf,
                                       method, fpr, {"flip": self.ecfg.flip,

@@ -321,11 +321,9 @@ def _diverged(run: _Run, iteration: int, what: str) -> ReIDError:
                      f"lower train.lr (now {run.cfg.train.lr:g})")
 
 
-def train_loop(run: _Run, progress: bool, ctx: DistContext,
-               on_checkpoint: CheckpointHook | None = None) -> Path:
-    """Train from run.start to run.total, logging and checkpointing; returns the file."""
-    cfg, out = run.cfg, run.ckpt_path.parent
-    net: nn.Module = DistributedDataParallel(run.model) if ctx.world_size > 1 else run.model
+def _train_loader(run: _Run, ctx: DistContext) -> DataLoader:
+    """The augmented training batches from run.start on, in the task's sampler order."""
+    cfg = run.cfg
     dataset = ReIDImageDataset(
         run.protocol.train,
         build_transform(
@@ -336,10 +334,9 @@ def train_loop(run: _Run, progress: bool, ctx: DistContext,
         train=True,
         cache_size=cfg.data.cache_size,
     )
-    sampler = build_sampler(cfg, run.protocol, run.start, run.total, ctx.rank)
-    loader = DataLoader(
+    return DataLoader(
         dataset,
-        batch_sampler=sampler,
+        batch_sampler=build_sampler(cfg, run.protocol, run.start, run.total, ctx.rank),
         num_workers=cfg.data.workers,
         persistent_workers=cfg.data.workers > 0,
         pin_memory=ctx.device.type == "cuda",
@@ -347,8 +344,22 @@ def train_loop(run: _Run, progress: bool, ctx: DistContext,
         # or a resumed run's dropout masks would drift from the uninterrupted run's.
         generator=torch.Generator().manual_seed(cfg.train.seed),
     )
-    loss_fn = ReIDLoss(margin=cfg.train.margin, label_smoothing=cfg.train.label_smoothing)
 
+
+def _set_lr(run: _Run, iteration: int) -> None:
+    """The schedule's rate for `iteration` (1-based), times each group's multiplier."""
+    lr = lr_at(run.cfg.train, iteration - 1, run.total)
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr * group.get("lr_mult", 1.0)
+
+
+def train_loop(run: _Run, progress: bool, ctx: DistContext,
+               on_checkpoint: CheckpointHook | None = None) -> Path:
+    """Train from run.start to run.total, logging and checkpointing; returns the file."""
+    cfg, out = run.cfg, run.ckpt_path.parent
+    net: nn.Module = DistributedDataParallel(run.model) if ctx.world_size > 1 else run.model
+    loader = _train_loader(run, ctx)
+    loss_fn = ReIDLoss(margin=cfg.train.margin, label_smoothing=cfg.train.label_smoothing)
     if ctx.is_main:
         cfg.dump(out / "config.yaml")
     log = CsvLog(out / "log.csv", resume_at=run.start) if ctx.is_main else None
@@ -364,9 +375,7 @@ def train_loop(run: _Run, progress: bool, ctx: DistContext,
                 loader, start=run.start + 1):
             targets = task_of(cfg).targets(pids, res_labels)
             images = images.to(ctx.device, memory_format=memory_format(cfg.train.channels_last))
-            lr = lr_at(cfg.train, iteration - 1, run.total)
-            for group in run.optimizer.param_groups:
-                group["lr"] = lr * group.get("lr_mult", 1.0)
+            _set_lr(run, iteration)
             terms = _train_step(run, net, loss_fn, images, targets.to(ctx.device))
             if not math.isfinite(terms["total"]):
                 raise _diverged(run, iteration, f"the loss is {terms['total']}")
@@ -380,10 +389,7 @@ def train_loop(run: _Run, progress: bool, ctx: DistContext,
                 tick, seen = time.perf_counter(), 0
             if ctx.is_main and iteration % cfg.train.checkpoint_every == 0 \
                     and iteration < run.total:
-                _save(run, iteration)
-                if on_checkpoint:
-                    on_checkpoint(iteration, run.ckpt_path)
-                    net.train()  # the hook may have evaluated
+                _checkpoint(run, iteration, net, on_checkpoint)
                 tick, seen = time.perf_counter(), 0
     except BaseException:
         bar.leave = False  # the error, not a half-drawn bar, is the last thing shown
@@ -393,10 +399,19 @@ def train_loop(run: _Run, progress: bool, ctx: DistContext,
         if log:
             log.close()
     if ctx.is_main:
-        _save(run, iteration)
-        if on_checkpoint:
-            on_checkpoint(iteration, run.ckpt_path)
+        _checkpoint(run, iteration, None, on_checkpoint)
     return run.ckpt_path
+
+
+def _checkpoint(run: _Run, iteration: int, net: nn.Module | None,
+                on_checkpoint: CheckpointHook | None) -> None:
+    """Save, then run the hook; `net` (mid-training) goes back to train mode after it,
+    since the hook may have evaluated."""
+    _save(run, iteration)
+    if on_checkpoint:
+        on_checkpoint(iteration, run.ckpt_path)
+        if net is not None:
+            net.train()
 
 
 def _read_log_rows(path: Path) -> list[list[str]]:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from rfdreid.inference.gallery import Features, feature_distance
 from rfdreid.errors import ReIDError
 from rfdreid.evaluation import RankResult, evaluate_features, rank_result, selection, verification
 from rfdreid.evaluation.distance import RFD_FORMS
+from rfdreid.evaluation.methods import Method
 from rfdreid.evaluation.rerank import rerank_features
 from rfdreid.evaluation.sign_test import sign_test_p
 from rfdreid.evaluation.visualize import draw_protocol_rankings, plot_split_r1, plot_verification
@@ -113,53 +113,6 @@ class _Embedder:
             )
 
         return self.cache.get_or_compute(key, compute)
-
-
-@dataclass(frozen=True)
-class Method:
-    """One row of a results table: plain B-F (form None) or B-F+RFD with a form and λ,
-    either ranked by that distance or k-reciprocal re-ranked from it."""
-
-    form: str | None = None
-    lam: float = 0.0
-    chosen: bool = False  # λ chosen on the validation identities
-    rerank: bool = False  # k-reciprocal re-ranking after the fusion (evaluation/rerank.py)
-    form_chosen: bool = False  # the reading too (one row whatever each split chose)
-
-    @property
-    def label(self) -> str:
-        if self.chosen and self.form_chosen:
-            base = "B-F+RFD (form and λ chosen on validation)"
-        elif self.form is None:
-            base = "B-F"
-        elif self.chosen:
-            base = f"B-F+RFD {self.form} (λ chosen on validation)"
-        else:
-            base = f"B-F+RFD {self.form} (λ={self.lam:g})"
-        return base + (" + re-ranking" if self.rerank else "")
-
-    @property
-    def row(self) -> Method:
-        """The row this method fills in every split: a chosen (form, λ) differs from split
-        to split, its row does not."""
-        if not self.chosen:
-            return self
-        return replace(self, form=None if self.form_chosen else self.form, lam=0.0)
-
-    @classmethod
-    def parse(cls, label: str) -> Method:
-        """The Method whose `label` this is (results.json keys rows by label)."""
-        m = _LABEL.fullmatch(label)
-        if m is None:
-            raise ReIDError(f"not a results row label: {label!r}")
-        form, lam, chosen, rerank = m.group("form"), m.group("lam"), m.group("chosen"), m.group("rr")
-        both = chosen == "form and λ"
-        return cls(form, float(lam) if lam else 0.0, chosen=bool(chosen), rerank=bool(rerank),
-                   form_chosen=both)
-
-
-_LABEL = re.compile(r"B-F(?:\+RFD(?: (?P<form>\w+))? \((?:λ=(?P<lam>[^)]+)|(?P<chosen>λ|form "
-                    r"and λ) chosen on validation)\))?(?P<rr> \+ re-ranking)?")
 
 
 TableKey = tuple[str, str]  # (gallery, query group: "" for all queries)
@@ -364,8 +317,8 @@ def _high_resolution(protocol: Protocol, records: list[ImageRecord]) -> np.ndarr
     return np.array([r.factor == 1 for r in records])
 
 
-VerificationReports = dict[str, dict[str, dict[str, dict[str, Any]]]]
-"""{gallery: {method label: verification.report()}}"""
+VerificationReports = dict[str, dict[Method, dict[str, dict[str, Any]]]]
+"""{gallery: {method: verification.report()}}"""
 
 
 def verify_protocol(protocol: Protocol, features: _PairFeatures, ecfg: EvalConfig,
@@ -385,12 +338,12 @@ def verify_protocol(protocol: Protocol, features: _PairFeatures, ecfg: EvalConfi
         pairs = {}
         for m in methods:
             dist = feature_distance(q, g, m.lam, m.form or ecfg.rfd_form)
-            pairs[m.label] = verification.pair_groups(dist, *_labels(queries, gallery), *hr)
-            verification.require_both_kinds(pairs[m.label]["all"],
-                                            f"the {mode} gallery of {protocol.dataset}")
-        out[mode] = {label: verification.report(groups) for label, groups in pairs.items()}
+            pairs[m] = verification.pair_groups(dist, *_labels(queries, gallery), *hr)
+            verification.require_both_kinds(pairs[m]["all"],
+                                             f"the {mode} gallery of {protocol.dataset}")
+        out[mode] = {m: verification.report(groups) for m, groups in pairs.items()}
         if plot_prefix is not None:
-            plot_verification({label: groups["all"] for label, groups in pairs.items()},
+            plot_verification({m.label: groups["all"] for m, groups in pairs.items()},
                               f"{plot_prefix}{mode}.png", GALLERY_TITLES.get(mode, mode))
     return out
 
@@ -541,15 +494,20 @@ def evaluate_runs(
                for p, name in zip(pairs, split_names)] if verify else []
     for i, r in enumerate(reports):
         where = f", split {i:02d}" if len(pairs) > 1 else ""
-        md += "\n" + "\n".join(verification.to_markdown(GALLERY_TITLES.get(mode, mode) + where,
-                                                        methods)
-                                for mode, methods in r.items())
+        md += "\n" + "\n".join(
+            verification.to_markdown(GALLERY_TITLES.get(mode, mode) + where,
+                                     {m.label: rep for m, rep in methods.items()})
+            for mode, methods in r.items())
     md += _chosen_lines([r.chosen for r in results if r.chosen], ecfg)
     if out_dir is not None:
         payload = _payload(pairs, results, per_split, table, ecfg, settings)
         if verify:
-            payload["verification"] = [{"split": str(p.bf.resolve()), "galleries": r}
-                                       for p, r in zip(pairs, reports)]
+            payload["verification"] = [
+                {"split": str(p.bf.resolve()),
+                 "galleries": {mode: [{"method": m.to_record(), "groups": rep}
+                                      for m, rep in methods.items()]
+                               for mode, methods in r.items()}}
+                for p, r in zip(pairs, reports)]
         atomic_write_text(out_dir / "results.json", json.dumps(payload, indent=1))
         atomic_write_text(out_dir / "results.md", md)
         if len(per_split) > 1:
@@ -609,7 +567,7 @@ def _records(pairs: list[RunPair], per_split: list[SplitResult], repeats: int
         for (gallery, queries), rows in split.items():
             for m, r in rows.items():
                 out.append({"pair": pair, "repeat": repeat, "gallery": gallery,
-                            "queries": queries, **dataclasses.asdict(m), **r.to_dict()})
+                            "queries": queries, **m.to_record(), **r.to_dict()})
     return out
 
 
