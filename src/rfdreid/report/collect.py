@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 import io
 import json
 import re
@@ -55,7 +54,7 @@ def _records(payload: dict[str, Any]) -> list[dict[str, Any]]:
             gallery, _, queries = title.partition(", ")
             for label, r in methods.items():
                 out.append({"pair": pair, "repeat": repeat, "gallery": gallery,
-                            "queries": queries, **dataclasses.asdict(Method.parse(label)), **r})
+                            "queries": queries, **Method.parse(label).to_record(), **r})
     return out
 
 
@@ -70,7 +69,7 @@ def result_rows(payload: dict[str, Any], experiment: str, dataset: str, seed: st
     """Every (split, draw, gallery, query group, method) of one results.json."""
     rows = []
     for rec in _records(payload):
-        m = Method(**{f.name: rec[f.name] for f in dataclasses.fields(Method)})
+        m = Method.from_record(rec)
         pair = rec["pair"]
         rows.append({
             "experiment": experiment, "dataset": dataset, "gallery": rec["gallery"],

@@ -13,11 +13,11 @@ from pathlib import Path
 from types import ModuleType
 
 from rfdreid.report import (caviar, cpu_kinds, heldout, mlr, robustness, schedule, seeds,
-                            selection, speed, standing, why)
+                            selection, speed, standing, transfer, why)
 from rfdreid.report.data import Results
 
 SECTIONS: tuple[ModuleType, ...] = (schedule, caviar, seeds, mlr, speed, standing, cpu_kinds,
-                                       robustness, selection, why, heldout)
+                                       robustness, selection, why, heldout, transfer)
 PLACEHOLDER = re.compile(r"\{\{(table|value|provenance):([\w.\-]+)\}\}")
 SPAN = re.compile(r"(<!-- value:([\w.\-]+) -->)(.*?)(<!-- /value -->)", re.S)
 TEMPLATE = Path("docs/results.template.md")
