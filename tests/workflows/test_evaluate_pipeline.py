@@ -217,7 +217,7 @@ def test_repeats_redraw_queries_and_average(own_protocol):
     assert again.galleries["single"] == p.galleries["single"]  # the HR gallery stays HR
     assert redraw_degradation(p, 1) == again  # seeded
     table, md = evaluate.evaluate_runs([trained_pair], EvalConfig(repeats=3), progress=False)
-    assert "(mean ± std over 3 splits)" in md
+    assert "(mean ± std over 3 draws)" in md
 
 
 def test_rerank_rows_equal_reranking_the_fused_pooled_distance(trained_pair):
@@ -256,8 +256,8 @@ def test_cli_rerank_rows_and_one_line_errors(cli, trained_pair, tmp_path):
     assert "| B-F + re-ranking |" in res.out and "| B-F+RFD filter (λ=0.1) + re-ranking |" in res.out
     assert "rerank_k1=5 (command line)" in res.out
     for flag, value, fragment in (
-            ("--rerank-k1", "0", "eval.rerank_k1=0 is invalid; it must be >= 1"),
-            ("--rerank-k2", "0", "eval.rerank_k2=0 is invalid; it must be >= 1"),
+            ("--rerank-k1", "0", "eval.rerank_k1=0 is invalid; it must be a whole number >= 1"),
+            ("--rerank-k2", "0", "eval.rerank_k2=0 is invalid; it must be a whole number >= 1"),
             ("--rerank-lambda", "1.5", "eval.rerank_lambda=1.5 is invalid; it must be in [0, 1]")):
         cli(*base, "--rerank", flag, value).assert_one_line_error(fragment)
     cli(*base, "--rerank", "--rerank-max-gib", "1e-9").assert_one_line_error(

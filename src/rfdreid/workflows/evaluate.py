@@ -447,17 +447,27 @@ GALLERY_TITLES = {"single": "single-resolution gallery", "multi": "multi-resolut
                   "single_all": "single-resolution gallery, every HR-camera image"}
 
 
-def to_markdown(table: dict[str, dict[str, dict[str, dict[str, float]]]], n_splits: int) -> str:
-    """The paper-style table: rows B-F / B-F+RFD, columns R1 R5 R10 mAP mINP (in %)."""
+def _runs(n_splits: int, repeats: int) -> str:
+    """What a table's mean and SD run over: splits, degradation draws, or both."""
+    splits = f"{n_splits} split{'s' if n_splits > 1 else ''}"
+    return splits if repeats == 1 else (f"{repeats} draws" if n_splits == 1
+                                        else f"{splits} × {repeats} draws")
+
+
+def to_markdown(table: dict[str, dict[str, dict[str, dict[str, float]]]], n_splits: int,
+                repeats: int = 1) -> str:
+    """The paper-style table: rows B-F / B-F+RFD, columns R1 R5 R10 mAP mINP (in %); the
+    mean and SD run over n_splits trained pairs × `repeats` degradation draws."""
     lines = []
+    n_runs = n_splits * repeats
     for mode, rows in table.items():
         title = GALLERY_TITLES.get(mode, mode)
-        suffix = f" (mean ± std over {n_splits} splits)" if n_splits > 1 else ""
+        suffix = f" (mean ± std over {_runs(n_splits, repeats)})" if n_runs > 1 else ""
         lines += [f"### {title}{suffix}", "", "| method | R1 | R5 | R10 | mAP | mINP |",
                   "|---|---|---|---|---|---|"]
         for name, metrics in rows.items():
             cells = [
-                f"{v['mean']:.1f} ± {v['std']:.1f}" if n_splits > 1 else f"{v['mean']:.1f}"
+                f"{v['mean']:.1f} ± {v['std']:.1f}" if n_runs > 1 else f"{v['mean']:.1f}"
                 for v in (metrics[m] for m in METRICS)
             ]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -487,7 +497,7 @@ def evaluate_runs(
     ]
     per_split = [rep for r in results for rep in r.repeats]
     table = summarize(per_split)
-    md = to_markdown(table, len(per_split)) + _gain_lines(per_split, ecfg)
+    md = to_markdown(table, len(pairs), ecfg.repeats) + _gain_lines(per_split, ecfg)
     split_names = [f"split_{i:02d}_" if len(pairs) > 1 else "" for i in range(len(pairs))]
     reports = [verify_protocol(*pair_features(p, ecfg, device, progress), ecfg,
                                f"{out_dir}/verification_{name}" if out_dir else None)
