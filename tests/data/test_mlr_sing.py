@@ -1,5 +1,6 @@
-"""`prepare --mlr-variant sing`: SING's one-LR-camera-per-identity MLR construction,
-checked by an oracle that reads the generated folder itself (not rfdreid's reader)."""
+"""`prepare --mlr-variant sing`: SING's one-LR-camera-per-identity MLR construction (the
+default, as the paper follows SING), checked by an oracle that reads the generated folder
+itself (not rfdreid's reader)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from rfdreid.cli.main import main
 from rfdreid.data.prepare import build_protocols, prepare
 from rfdreid.data.protocols import redraw_degradation
-from rfdreid.data.records import ImageRecord, Protocol
+from rfdreid.data.records import DEFAULT_MLR_VARIANT, LEGACY_MLR_VARIANT, ImageRecord, Protocol
 from rfdreid.data.synthetic import generate_synthetic
 from rfdreid.errors import ReIDError
 
@@ -164,17 +165,56 @@ def test_cli_reports_the_dropped_ids(sing_root: Path, tmp_path: Path, monkeypatc
     assert "0006_c1s1_000000_00.jpg (train)" in line and "0011_c1s1_" in line
 
 
-def test_per_image_is_the_default_byte_identical_to_before(fake_market: Path,
-                                                           tmp_path: Path) -> None:
+def test_per_image_is_byte_identical_to_before(fake_market: Path, tmp_path: Path) -> None:
     """The digest of the per-image file written before --mlr-variant existed (root
-    replaced, as the fixture's folder differs per run), with and without the option."""
-    for variant in ({}, {"mlr_variant": "per-image"}):
-        [path] = prepare("market1501", fake_market, tmp_path / "out", seed=7, val_ids=1,
-                         **variant)
-        text = path.read_text().replace(str(fake_market.resolve()), "ROOT")
-        assert hashlib.sha1(text.encode()).hexdigest() == \
-            "a830aa45a28e9cc5538396a798c83345aae4e84b"
-        assert Protocol.load(path).mlr_variant == "per-image"
+    replaced, as the fixture's folder differs per run), when per-image is asked for: it was
+    the default then; its meta holds no mlr_variant and reads as per-image."""
+    [path] = prepare("market1501", fake_market, tmp_path / "out", seed=7, val_ids=1,
+                     mlr_variant="per-image")
+    text = path.read_text().replace(str(fake_market.resolve()), "ROOT")
+    assert hashlib.sha1(text.encode()).hexdigest() == "a830aa45a28e9cc5538396a798c83345aae4e84b"
+    assert "mlr_variant" not in json.loads(text)["meta"]
+    assert Protocol.load(path).mlr_variant == "per-image"
+
+
+def test_sing_is_the_default_of_prepare_api_and_cli(fake_market: Path, tmp_path: Path,
+                                                    cli) -> None:
+    """The paper follows SING: prepare() and `rfdreid prepare` without --mlr-variant write
+    SING's construction, the same file as when it is asked for."""
+    assert DEFAULT_MLR_VARIANT == "sing" and LEGACY_MLR_VARIANT == "per-image"
+    [asked] = prepare("market1501", fake_market, tmp_path / "asked", seed=7, val_ids=1,
+                      mlr_variant="sing")
+    [default] = prepare("market1501", fake_market, tmp_path / "api", seed=7, val_ids=1)
+    assert cli("prepare", "--dataset", "market1501", "--root", fake_market, "--out",
+               tmp_path / "cli", "--seed", "7", "--val-ids", "1").code == 0
+    texts = {path.read_text() for path in (asked, default, tmp_path / "cli" / "protocol.json")}
+    assert len(texts) == 1
+    p = Protocol.load(default)
+    assert p.meta["mlr_variant"] == "sing" and p.mlr_variant == "sing"
+    assert p.validation.mlr_variant == "sing"
+    per_image = next(iter(prepare("market1501", fake_market, tmp_path / "per-image", seed=7,
+                                  val_ids=1, mlr_variant="per-image")))
+    assert per_image.read_text() not in texts
+
+
+def test_caviar_needs_no_mlr_variant_and_refuses_one(fake_caviar, tmp_path: Path, cli) -> None:
+    """A real-resolution dataset prepares without --mlr-variant (the default does not apply
+    to it), and naming a variant for it, sing or per-image, is one line of error."""
+    root = fake_caviar(two_cam=4, one_cam=0, images=2)
+    assert list(prepare("caviar", root, tmp_path / "api", split=0)) == [
+        tmp_path / "api" / "split_00.json"]
+    res = cli("prepare", "--dataset", "caviar", "--root", root, "--out", tmp_path / "cli",
+              "--split", "0")
+    assert res.code == 0, res.err
+    p = Protocol.load(tmp_path / "cli" / "split_00.json")
+    assert p.meta["protocol"] == "caviar" and "mlr_variant" not in p.meta
+    for variant in ("sing", "per-image"):
+        out = tmp_path / f"refused-{variant}"
+        cli("prepare", "--dataset", "caviar", "--root", root, "--out", out, "--split", "0",
+            "--mlr-variant", variant).assert_one_line_error(
+            f"--mlr-variant {variant} applies to MLR protocols", "caviar gets the "
+            "real-resolution protocol")
+        assert not out.exists()
 
 
 @pytest.mark.parametrize("meta, message", [
@@ -196,6 +236,7 @@ def test_mlr_variant_is_checked_on_load(meta: dict, message: str, tmp_path: Path
 def test_sing_needs_an_mlr_protocol_and_a_known_name(fake_market: Path, fake_caviar) -> None:
     with pytest.raises(ReIDError, match="unknown --mlr-variant 'SING'; choose per-image, sing"):
         build_protocols("market1501", fake_market, mlr_variant="SING")
+    root = fake_caviar(two_cam=4, one_cam=0, images=2)
     with pytest.raises(ReIDError, match="--mlr-variant sing applies to MLR protocols"):
-        build_protocols("caviar", fake_caviar(two_cam=4, one_cam=0, images=2), split=0,
-                        mlr_variant="sing")
+        build_protocols("caviar", root, split=0, mlr_variant="sing")
+    assert list(build_protocols("caviar", root, split=0)) == ["split_00.json"]  # none given

@@ -31,8 +31,10 @@ def test_prepare_market_layout(fake_market: Path, tmp_path: Path, monkeypatch, c
                               str(fake_market), "--out", str(out), "--materialize")
     assert code == 0 and "gallery_multi" in stdout
     p = Protocol.load(out / "protocol.json")
-    assert len(p.train) == 36 and set(p.galleries) == {"single", "multi"}
-    assert len(list((out / "images" / "train").glob("*.jpg"))) == 36
+    # SING's construction, the default: each of the 18 training images once
+    assert p.mlr_variant == "sing" and len(p.train) == 18
+    assert set(p.galleries) == {"single", "multi"}
+    assert len(list((out / "images" / "train").glob("*.jpg"))) == 18
     assert {d.name for d in (out / "images").iterdir()} == {
         "train", "query", "gallery_single", "gallery_multi"}
     assert not list(tmp_path.glob(".out.*"))

@@ -17,13 +17,15 @@ from rfdreid.data.protocols import (
     build_real_protocol,
     redraw_degradation,
 )
+from rfdreid.data.records import MLR_VARIANTS
 from rfdreid.data.resolution import factor_index, pixel_count_edges, pixel_count_labels
 from rfdreid.errors import ReIDError
 
 
 def test_mlr_protocol(fake_market: Path) -> None:
+    """The per-image construction (SING's, the default, is tests/data/test_mlr_sing.py's)."""
     raw = DATASETS.get("market1501")(fake_market)
-    p = build_mlr_protocol(raw, seed=3, interpolation="bilinear")
+    p = build_mlr_protocol(raw, seed=3, interpolation="bilinear", variant="per-image")
     n = len(raw.subsets["train"])
     assert len(p.train) == 2 * n
     assert [r.factor for r in p.train[:n]] == [1] * n
@@ -39,21 +41,23 @@ def test_mlr_protocol(fake_market: Path) -> None:
     assert p.validation is None and "val_ids" not in p.meta
 
 
-def test_mlr_protocol_is_seeded(fake_market: Path) -> None:
+@pytest.mark.parametrize("variant", MLR_VARIANTS)
+def test_mlr_protocol_is_seeded(variant: str, fake_market: Path) -> None:
     raw = DATASETS.get("market1501")(fake_market)
-    a, b = build_mlr_protocol(raw, 0), build_mlr_protocol(raw, 0)
+    a, b = build_mlr_protocol(raw, 0, variant=variant), build_mlr_protocol(raw, 0, variant=variant)
     assert a.fingerprint() == b.fingerprint()
-    c = build_mlr_protocol(raw, 1)
+    c = build_mlr_protocol(raw, 1, variant=variant)
     assert [r.factor for r in a.train + a.galleries["multi"]] != [
         r.factor for r in c.train + c.galleries["multi"]]
-    only_single = build_mlr_protocol(raw, 0, gallery_modes=("single",))
+    only_single = build_mlr_protocol(raw, 0, gallery_modes=("single",), variant=variant)
     assert list(only_single.galleries) == ["single"] and only_single.query == a.query
 
 
-def test_mlr_protocol_needs_a_split(fake_caviar: Callable) -> None:
+@pytest.mark.parametrize("variant", MLR_VARIANTS)
+def test_mlr_protocol_needs_a_split(variant: str, fake_caviar: Callable) -> None:
     raw = DATASETS.get("caviar")(fake_caviar(two_cam=2, one_cam=0))
     with pytest.raises(ReIDError, match="no 'train' subset"):
-        build_mlr_protocol(raw, 0)
+        build_mlr_protocol(raw, 0, variant=variant)
 
 
 def test_caviar_protocol(fake_caviar: Callable) -> None:
@@ -121,13 +125,14 @@ def test_mlr_factor_sets_are_exactly_the_papers(tmp_path: Path) -> None:
     Section 4.3: LR copies and queries down-sampled by a factor drawn from {2, 3, 4};
     SING's multi-resolution gallery draws from {1, 2, 3, 4}. Generated set: 96 training
     images, 18 queries, 54 gallery images, so every factor is drawn (seeded, so stable).
+    The per-image construction; SING's (the default) is checked the same way after it.
     """
     from rfdreid.data.synthetic import generate_synthetic
 
     root = generate_synthetic(tmp_path / "syn", num_train_ids=8, num_test_ids=6,
                               images_per_id_per_camera=4)
     raw = DATASETS.get("market1501")(root)
-    p = build_mlr_protocol(raw, seed=0)
+    p = build_mlr_protocol(raw, seed=0, variant="per-image")
     n = len(raw.subsets["train"])
     assert {r.factor for r in p.train[:n]} == {1}
     assert {r.factor for r in p.train[n:]} == {2, 3, 4}
@@ -135,9 +140,15 @@ def test_mlr_factor_sets_are_exactly_the_papers(tmp_path: Path) -> None:
     assert {r.factor for r in p.galleries["single"]} == {1}
     assert {r.factor for r in p.galleries["multi"]} == {1, 2, 3, 4}
     assert {r.res_label for r in p.galleries["multi"]} == {0, 1, 2, 3}
-    val = build_mlr_protocol(raw, seed=0, val_ids=3).validation  # 4 images per id and camera
-    assert sorted((r.pid, r.camid) for r in val.query) == sorted(
+    val = build_mlr_protocol(raw, seed=0, val_ids=3, variant="per-image").validation
+    assert sorted((r.pid, r.camid) for r in val.query) == sorted(  # 4 images per id and camera
         {(r.pid, r.camid) for r in val.galleries["single"]})  # exactly one query per pair
+    sing = build_mlr_protocol(raw, seed=0)
+    assert sing.mlr_variant == "sing"  # the default
+    assert {r.factor for r in sing.train} == {1, 2, 3, 4}
+    assert {r.factor for r in sing.query} == {2, 3, 4}
+    assert {r.factor for r in sing.galleries["single"]} == {1}
+    assert {r.factor for r in sing.galleries["multi"]} == {1, 2, 3, 4}
 
 
 FACTOR_LABEL = {1: 0, 2: 1, 3: 2, 4: 3}  # section 3.5: the factor's index is the B-R class
@@ -151,7 +162,7 @@ def test_mlr_validation_is_a_market_style_split_of_held_out_ids(fake_market: Pat
     """Held-out ids leave train; per held id and camera one LR query, the rest gallery (HR in
     "single", factors 1-4 in "multi"), as the test sets are built."""
     raw = DATASETS.get("market1501")(fake_market)
-    p = build_mlr_protocol(raw, seed=0, val_ids=1)
+    p = build_mlr_protocol(raw, seed=0, val_ids=1, variant="per-image")
     val = p.validation
     (held,) = p.meta["val_ids"]
     held_records = [r for r in raw.subsets["train"] if r.pid == held]
@@ -164,8 +175,8 @@ def test_mlr_validation_is_a_market_style_split_of_held_out_ids(fake_market: Pat
     assert _paths(multi) == _paths(single) and {r.factor for r in single} == {1}
     assert {r.factor for r in val.query} <= {2, 3, 4} and {r.factor for r in multi} <= {1, 2, 3, 4}
     assert all(r.res_label == FACTOR_LABEL[r.factor] for r in val.query + multi)
-    assert build_mlr_protocol(raw, seed=0, val_ids=1).fingerprint() == p.fingerprint()  # seeded
-    assert build_mlr_protocol(raw, seed=0, val_ids=1).validation == val
+    again = build_mlr_protocol(raw, seed=0, val_ids=1, variant="per-image")
+    assert again.fingerprint() == p.fingerprint() and again.validation == val  # seeded
 
 
 def test_mlr_validation_queries_all_have_a_cross_camera_match(tmp_path: Path) -> None:
@@ -180,7 +191,7 @@ def test_mlr_validation_queries_all_have_a_cross_camera_match(tmp_path: Path) ->
         extra.unlink()  # names sort by id, camera, frame: one image per id and camera stays
     raw = DATASETS.get("market1501")(root)
     assert len(raw.subsets["train"]) == 16
-    p = build_mlr_protocol(raw, seed=0, val_ids=5)
+    p = build_mlr_protocol(raw, seed=0, val_ids=5, variant="per-image")
     val, held = p.validation, set(p.meta["val_ids"])
     for mode, gallery in val.galleries.items():
         assert sorted(_paths(val.query) + _paths(gallery)) == sorted(
@@ -191,11 +202,13 @@ def test_mlr_validation_queries_all_have_a_cross_camera_match(tmp_path: Path) ->
     check_queries(p, "protocol.json")
 
 
-def test_redraw_degradation_draws_test_factors_anew_and_keeps_the_rest(fake_market: Path) -> None:
+@pytest.mark.parametrize("variant", MLR_VARIANTS)
+def test_redraw_degradation_draws_test_factors_anew_and_keeps_the_rest(
+        variant: str, fake_market: Path) -> None:
     """Section 4.3's repeats: repeat 0 is the protocol; repeat k redraws the query and
     multi-gallery factors (seeded by k); train, the HR gallery and the images stay."""
     raw = DATASETS.get("market1501")(fake_market)
-    p = build_mlr_protocol(raw, seed=5)
+    p = build_mlr_protocol(raw, seed=5, variant=variant)
     assert redraw_degradation(p, 0) is p
     repeats = [redraw_degradation(p, k) for k in (1, 2, 3)]
     for k, r in enumerate(repeats, start=1):

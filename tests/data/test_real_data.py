@@ -11,7 +11,7 @@ from rfdreid.data.protocols import build_caviar_protocol, build_mlr_protocol
 
 def test_market1501_mlr(market_root: Path) -> None:
     raw = DATASETS.get("market1501")(market_root)  # header reads only
-    p = build_mlr_protocol(raw, seed=0)
+    p = build_mlr_protocol(raw, seed=0, variant="per-image")
     n = 12936
     assert len(p.train) == 2 * n and p.num_train_pids == 751
     assert len(p.query) == 3368 and len(p.galleries["single"]) == 15913
@@ -21,7 +21,7 @@ def test_market1501_mlr(market_root: Path) -> None:
     assert set(lr) == {2, 3, 4} and min(lr.values()) > 0.3 * n
     multi = Counter(r.factor for r in p.galleries["multi"])
     assert set(multi) == {1, 2, 3, 4} and min(multi.values()) > 0.22 * 15913
-    assert build_mlr_protocol(raw, seed=0).fingerprint() == p.fingerprint()
+    assert build_mlr_protocol(raw, seed=0, variant="per-image").fingerprint() == p.fingerprint()
 
 
 def test_caviar_splits(caviar_root: Path) -> None:

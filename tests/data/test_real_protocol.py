@@ -182,7 +182,11 @@ def test_refuses_folder_query_identity_without_gallery(tmp_path: Path, jpeg) -> 
                  "query/5_c1_a.jpg", "query/6_c1_a.jpg", "gallery/5_c2_a.jpg"):
         jpeg(tmp_path / "f" / name)
     with pytest.raises(ReIDError, match=r"1 of 2 queries \(1 identities: 6\)"):
-        build_protocols("folder", tmp_path / "f")
+        build_protocols("folder", tmp_path / "f", mlr_variant="per-image")
+    # SING's construction (the default) drops an id seen by one camera, and names it
+    [p] = build_protocols("folder", tmp_path / "f").values()
+    assert p.meta["dropped_one_camera"] == {"train": [], "test": ["6_c1_a.jpg"]}
+    assert {r.pid for r in p.query} == {5}
 
 
 def test_one_bin_holding_most_images_is_warned(tmp_path: Path, jpeg) -> None:

@@ -66,10 +66,10 @@ def prepare(
     manifest: Path = typer.Option(
         None, help="manifest: CSV with columns path,pid,camid[,split] (default ROOT/manifest.csv)"),
     mlr_variant: str = typer.Option(
-        "per-image", help="MLR protocols: per-image (default until measurements say "
-        "otherwise: a factor per image, queries from the query split) or sing (SING: per "
+        None, help="MLR protocols only: sing (the default, as the paper follows SING: per "
         "identity one camera's images down-sampled, they are the queries; ids seen by one "
-        "camera are dropped)"),
+        "camera are dropped) or per-image (the alternative: a factor per image, queries "
+        "from the query split)"),
 ) -> None:
     """Build the seeded MLR (or CAVIAR) protocol of a dataset and write it to OUT.
 

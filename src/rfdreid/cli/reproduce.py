@@ -24,9 +24,10 @@ def reproduce(
     splits: Annotated[Optional[str], typer.Option(help="Only these splits, e.g. 0,1,2.")] = None,
     val_ids: Annotated[int, typer.Option(
         min=0, help="Hold out this many training ids; choose RFD's reading and λ on them.")] = 0,
-    mlr_variant: Annotated[str, typer.Option(
-        help="MLR recipes: per-image (factor drawn per image) or sing (one LR camera per id).")
-    ] = "per-image",
+    mlr_variant: Annotated[Optional[str], typer.Option(
+        help="MLR recipes: sing (the default, as the paper follows SING: one LR camera per "
+        "id) or per-image (the alternative: a factor drawn per image).")
+    ] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Config overrides.")] = None,
 ) -> None:
     """Prepare, train B-F and B-R on every split, and print B-F vs B-F+RFD."""

@@ -29,7 +29,7 @@ from rfdreid.data.protocols import (
     build_mlr_protocol,
     build_real_protocol,
 )
-from rfdreid.data.records import MLR_VARIANTS, Protocol
+from rfdreid.data.records import DEFAULT_MLR_VARIANT, MLR_VARIANTS, Protocol
 from rfdreid.data.tempdirs import temp_dir_beside
 from rfdreid.errors import ReIDError
 from rfdreid.progress import progress as progress_bar
@@ -69,7 +69,7 @@ def check_images(paths: list[str], progress: bool = True) -> None:
                         f"first: {bad[0][1]}")
 
 
-def _check_choices(protocol: str, seed: int, resolution: str, mlr_variant: str) -> None:
+def _check_choices(protocol: str, seed: int, resolution: str, mlr_variant: str | None) -> None:
     """Refuse an unknown option value before the dataset is read (which takes a while)."""
     if protocol not in PROTOCOL_CHOICES:
         raise ReIDError(f"unknown gallery protocol {protocol!r}; choose {', '.join(PROTOCOL_CHOICES)}")
@@ -78,24 +78,27 @@ def _check_choices(protocol: str, seed: int, resolution: str, mlr_variant: str) 
     if resolution not in RESOLUTION_CHOICES:
         raise ReIDError(f"unknown --resolution {resolution!r}; "
                         f"choose {', '.join(RESOLUTION_CHOICES)}")
-    if mlr_variant not in MLR_VARIANTS:
+    if mlr_variant is not None and mlr_variant not in MLR_VARIANTS:
         raise ReIDError(f"unknown --mlr-variant {mlr_variant!r}; choose {', '.join(MLR_VARIANTS)}")
 
 
 def _protocol_files(
-    raw: RawDataset, dataset: str, resolution: str, mlr_variant: str, split: int | None,
+    raw: RawDataset, dataset: str, resolution: str, mlr_variant: str | None, split: int | None,
     seed: int, interpolation: str, modes: tuple[str, ...] | None, pseudo_labels: str,
     val_ids: int,
 ) -> dict[str, Protocol]:
     """File name -> protocol of the family `resolution` picks for `raw`: MLR (one fixed
-    split), real resolution on the dataset's own split, or one file per seeded split."""
+    split), real resolution on the dataset's own split, or one file per seeded split.
+    mlr_variant None: DEFAULT_MLR_VARIANT for MLR protocols; a variant given for a
+    real-resolution protocol is refused (it would be silently ignored)."""
     if resolution == "synthetic" or (resolution == "auto" and raw.family == "mlr"):
         if split is not None:
             raise ReIDError(f"--split applies to caviar only and to manifests without a split "
                             f"column; {dataset} has one fixed split")
         return {"protocol.json": build_mlr_protocol(
-            raw, seed, interpolation, modes or GALLERY_MODES, val_ids, mlr_variant)}
-    if mlr_variant != MLR_VARIANTS[0]:
+            raw, seed, interpolation, modes or GALLERY_MODES, val_ids,
+            DEFAULT_MLR_VARIANT if mlr_variant is None else mlr_variant)}
+    if mlr_variant is not None:
         raise ReIDError(f"--mlr-variant {mlr_variant} applies to MLR protocols (down-sampled "
                         f"images); {dataset} gets the real-resolution protocol here (use "
                         "--resolution synthetic for MLR)")
@@ -124,7 +127,7 @@ def build_protocols(
     resolution: str = "auto",
     manifest: str | Path | None = None,
     out: Path | None = None,
-    mlr_variant: str = MLR_VARIANTS[0],
+    mlr_variant: str | None = None,
 ) -> dict[str, Protocol]:
     """File name -> Protocol: {"protocol.json": ...} or {"split_KK.json": ...}.
 
@@ -132,8 +135,10 @@ def build_protocols(
     real-resolution protocol (images as stored, pixel-count pseudo-labels); datasets
     without a query/gallery split (caviar, a manifest without split column) get SPLITS
     seeded splits. Every protocol is checked for unusable queries (check_queries).
-    mlr_variant: how the MLR protocol picks its LR images, "per-image" (default) or
-    "sing" (one camera per identity; see rfdreid.data.protocols); MLR protocols only.
+    mlr_variant: how the MLR protocol picks its LR images, "sing" (one camera per
+    identity, as the paper follows SING) or "per-image" (a factor per image); see
+    rfdreid.data.protocols. None (the default) means DEFAULT_MLR_VARIANT (sing) for MLR
+    protocols; naming a variant for a real-resolution protocol is an error.
     val_ids: training identities held out as a validation set (for `--select-lambda`).
     decode_all: decode every image (check_images) instead of reading headers only.
     out: the folder prepare will replace; refused when it is, holds or lies in the folder
@@ -255,7 +260,7 @@ def prepare(
     val_ids: int = 0,
     resolution: str = "auto",
     manifest: str | Path | None = None,
-    mlr_variant: str = MLR_VARIANTS[0],
+    mlr_variant: str | None = None,
 ) -> dict[Path, Protocol]:
     """Read `dataset` at `root`, build its protocol(s), write them to the folder `out`.
 

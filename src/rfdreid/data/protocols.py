@@ -4,11 +4,10 @@ MLR protocol (SING, Jiao et al. AAAI 2018; the paper's MLR-Market / MLR-Duke) fo
 with HR images only: low resolution is simulated by seeded down-sampling factors, in one
 of two variants (MLR_VARIANTS, `rfdreid prepare --mlr-variant`):
 
-per-image (the default): every image draws its own factor; train holds every image at
-    HR plus one LR copy, queries are the dataset's query split at r in {2,3,4}. It stays
-    the default (its protocol files byte for byte as before) until measurements show
-    which variant reproduces the paper's MLR numbers.
-sing: SING's construction, as SING and the papers reusing its MLR sets (CSR-GAN, RAIN,
+sing (the default, DEFAULT_MLR_VARIANT): the paper says "We follow SING [13] to create the
+    MLR-market1501 dataset", and measuring both constructions on MLR-Market
+    (docs/results.md, "MLR-Market under both constructions") gave no reason against it.
+    SING's construction, as SING and the papers reusing its MLR sets (CSR-GAN, RAIN,
     CRGAN, INTACT, PRI) describe it: per identity ONE randomly chosen camera view has all
     its images down-sampled by a randomly selected rate r in {2,3,4}, in training and
     test; the LR images are the queries, the HR images of the other cameras the gallery.
@@ -32,6 +31,11 @@ sing: SING's construction, as SING and the papers reusing its MLR sets (CSR-GAN,
       camera leaves it no HR image. meta["dropped_one_camera"] names the first image of
       each, and `prepare` reports them.
     - validation ids (--val-ids) are split as the test ids, with their training camera.
+per-image (the alternative, `--mlr-variant per-image`; rfdreid's default before SING's
+    construction was): every image draws its own factor; train holds every image at HR
+    plus one LR copy, queries are the dataset's query split at r in {2,3,4}. Its files
+    carry no meta "mlr_variant" and stay byte for byte as before, so a file written
+    before the variants existed reads as per-image (LEGACY_MLR_VARIANT).
 
 Real-resolution protocol for any dataset: images as stored, pixel-count
 pseudo-labels, seeded identity halves with LR cameras giving queries (CAVIAR, paper
@@ -51,7 +55,7 @@ import numpy as np
 
 from rfdreid.data.datasets.base import DISTRACTOR_PID, RawDataset, relabel
 from rfdreid.data.degrade import resampling
-from rfdreid.data.records import MLR_VARIANTS, ImageRecord, Protocol
+from rfdreid.data.records import DEFAULT_MLR_VARIANT, MLR_VARIANTS, ImageRecord, Protocol
 from rfdreid.data.resolution import (
     FACTORS,
     LR_FACTORS,
@@ -167,12 +171,12 @@ def build_mlr_protocol(
     interpolation: str = "bicubic",
     gallery_modes: Sequence[str] = GALLERY_MODES,
     val_ids: int = 0,
-    variant: str = MLR_VARIANTS[0],
+    variant: str = DEFAULT_MLR_VARIANT,
 ) -> Protocol:
     """The multiple-low-resolution protocol of SING on a dataset of HR images.
 
-    variant "per-image" (the default, described here) or "sing" (_build_sing_protocol;
-    the module docstring compares them).
+    variant "sing" (the default: _build_sing_protocol) or "per-image", whose sets are
+    these (the module docstring compares the two):
     train: every HR image (factor 1) followed by one LR copy of each, r drawn from {2,3,4}
         (2 x N_train records, same pids).
     query: every query image with r drawn from {2,3,4}.

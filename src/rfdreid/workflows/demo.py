@@ -1,7 +1,8 @@
 """`rfdreid demo`: the whole method on the built-in synthetic data, CPU-sized.
 
-Generates the synthetic multi-camera set, builds its MLR protocol (single- and
-multi-resolution galleries), trains small B-F and B-R models and prints B-F vs B-F+RFD.
+Generates the synthetic multi-camera set, builds its MLR protocol (prepare's default
+construction, SING's: one LR camera per identity; single- and multi-resolution
+galleries), trains small B-F and B-R models and prints B-F vs B-F+RFD.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from rfdreid.config import ExperimentConfig, load_config
 from rfdreid.data.prepare import prepare
-from rfdreid.data.records import MLR_VARIANTS
 from rfdreid.workflows.experiment import run_experiment
 from rfdreid.errors import ReIDError
 
@@ -61,13 +60,14 @@ def recipe_configs(name: str, overrides: list[str] | None = None, val_ids: int =
 def reproduce(
     name: str, root: Path, out: Path, configs: tuple[ExperimentConfig, ExperimentConfig],
     interpolation: str = "bicubic", seed: int = 0, splits: list[int] | None = None,
-    val_ids: int = 0, mlr_variant: str = MLR_VARIANTS[0],
+    val_ids: int = 0, mlr_variant: str | None = None,
 ) -> str:
     """Prepare the protocol(s), train B-F and B-R per split, evaluate; returns Markdown.
 
     val_ids > 0 holds that many training ids out of training and chooses RFD's reading
     and λ on them (from the sweep's grid, both forms), reported beside the paper's fixed
-    λ. mlr_variant: the MLR construction (data/protocols.py) of the MLR recipes. Every
+    λ. mlr_variant: the MLR construction (data/protocols.py) of the MLR recipes; None
+    takes prepare's default (DEFAULT_MLR_VARIANT, sing; CAVIAR recipes take none). Every
     table also splits the queries by the resolution class of their true match.
     configs: B-F's and B-R's (recipe_configs).
     """
