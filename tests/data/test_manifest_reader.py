@@ -31,7 +31,7 @@ def test_split_manifest_subsets_junk_and_distractors(tmp_path: Path, jpeg) -> No
     assert names["train"] == [("1.jpg", 1, 0), ("2.jpg", 1, 1), ("3.jpg", 0, 0), ("4.jpg", 0, 1)]
     assert names["query"] == [("6.jpg", 40, 0)]  # junk (-1) query dropped
     assert names["gallery"] == [("8.jpg", 40, 1), ("9.jpg", -1, 1)]  # distractor kept
-    assert raw.family == "real" and raw.sizes[raw.subsets["query"][0].path] == (8, 16)
+    assert raw.resolution == "real" and raw.sizes[raw.subsets["query"][0].path] == (8, 16)
 
 
 def test_manifest_without_split_is_one_subset(tmp_path: Path, jpeg) -> None:

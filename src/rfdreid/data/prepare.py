@@ -36,7 +36,7 @@ from rfdreid.progress import progress as progress_bar
 
 # "both" = every gallery the dataset's protocol defines (CAVIAR adds "single_all").
 PROTOCOL_CHOICES = ("single", "multi", "single_all", "both")
-# "auto": the dataset's own family (caviar and manifest real, the others synthetic).
+# "auto": the dataset's own resolution (caviar and manifest real, the others synthetic).
 RESOLUTION_CHOICES = ("auto", "real", "synthetic")
 # What prepare writes into --out; anything else there is the user's and is never replaced.
 _OUTPUT_NAME = re.compile(r"protocol\.json|split_\d\d\.json|images")
@@ -54,7 +54,7 @@ def _decode_error(path: str) -> str | None:
     return None
 
 
-def check_images(paths: list[str], progress: bool = True) -> None:
+def decode_images(paths: list[str], progress: bool = True) -> None:
     """Decode every image in parallel, so damage past the header (which reading the
     sizes misses) is found now, not hours into training. ReIDError lists the bad files."""
     workers = min(len(paths) // 64 + 1, os.cpu_count() or 1)
@@ -87,11 +87,11 @@ def _protocol_files(
     seed: int, interpolation: str, modes: tuple[str, ...] | None, pseudo_labels: str,
     val_ids: int,
 ) -> dict[str, Protocol]:
-    """File name -> protocol of the family `resolution` picks for `raw`: MLR (one fixed
+    """File name -> protocol of the kind `resolution` picks for `raw`: MLR (one fixed
     split), real resolution on the dataset's own split, or one file per seeded split.
     mlr_variant None: DEFAULT_MLR_VARIANT for MLR protocols; a variant given for a
     real-resolution protocol is refused (it would be silently ignored)."""
-    if resolution == "synthetic" or (resolution == "auto" and raw.family == "mlr"):
+    if (raw.resolution if resolution == "auto" else resolution) == "synthetic":
         if split is not None:
             raise ReIDError(f"--split applies to caviar only and to manifests without a split "
                             f"column; {dataset} has one fixed split")
@@ -123,7 +123,7 @@ def build_protocols(
     interpolation: str = "bicubic",
     pseudo_labels: str = "uniform",
     val_ids: int = 0,
-    decode_all: bool = False,
+    check_images: bool = False,
     resolution: str = "auto",
     manifest: str | Path | None = None,
     out: Path | None = None,
@@ -140,7 +140,7 @@ def build_protocols(
     rfdreid.data.protocols. None (the default) means DEFAULT_MLR_VARIANT (sing) for MLR
     protocols; naming a variant for a real-resolution protocol is an error.
     val_ids: training identities held out as a validation set (for `--select-lambda`).
-    decode_all: decode every image (check_images) instead of reading headers only.
+    check_images: decode every image (decode_images) instead of reading headers only.
     out: the folder prepare will replace; refused when it is, holds or lies in the folder
     of any image read (a manifest may list images outside root), before any is decoded.
     """
@@ -149,8 +149,8 @@ def build_protocols(
     if out is not None:
         folders = sorted({os.path.dirname(path) for path in raw.sizes})
         check_apart(out, [("an image folder of the dataset", Path(f)) for f in folders])
-    if decode_all:
-        check_images(sorted(raw.sizes))
+    if check_images:
+        decode_images(sorted(raw.sizes))
     modes = None if protocol == "both" else (protocol,)
     protocols = _protocol_files(raw, dataset, resolution, mlr_variant, split, seed,
                                 interpolation, modes, pseudo_labels, val_ids)
@@ -256,7 +256,7 @@ def prepare(
     interpolation: str = "bicubic",
     materialize_images: bool = False,
     pseudo_labels: str = "uniform",
-    decode_all: bool = False,
+    check_images: bool = False,
     val_ids: int = 0,
     resolution: str = "auto",
     manifest: str | Path | None = None,
@@ -272,7 +272,7 @@ def prepare(
     materialize_images also writes the degraded images under out/images/
     (out/images/split_KK/ for caviar). For synthetic, root is generated when missing or
     empty. pseudo_labels: "uniform" (the paper's equal-width pixel-count bins) or
-    "quantile" (equally filled bins), for real-resolution protocols. decode_all: decode
+    "quantile" (equally filled bins), for real-resolution protocols. check_images: decode
     every image first. val_ids: training identities held out as the protocol's validation
     set (RFD's lambda is chosen there, never on test ids). resolution, manifest and
     mlr_variant: see build_protocols.
@@ -288,7 +288,7 @@ def prepare(
                           *([("--manifest", Path(manifest))] if manifest is not None else [])])
         _check_out(out)
         protocols = build_protocols(dataset, root, protocol, split, seed, interpolation,
-                                    pseudo_labels, val_ids, decode_all, resolution, manifest,
+                                    pseudo_labels, val_ids, check_images, resolution, manifest,
                                     out, mlr_variant)
         tmp = temp_dir_beside(out)
         try:

@@ -26,15 +26,16 @@ class RawDataset:
         split; a single "all" subset for datasets split by a protocol (CAVIAR, a manifest
         without split column).
     sizes: (width, height) of every image path, read from the headers.
-    family: "mlr" (HR images degraded by the MLR protocol) or "real" (images with real
-        resolutions, build_real_protocol): the protocol `prepare --resolution auto` picks.
+    resolution: "synthetic" (HR images the MLR protocol degrades) or "real" (images with
+        real resolutions, build_real_protocol): what `prepare --resolution auto` picks, in
+        the vocabulary of `--resolution`.
     """
 
     name: str
     root: Path
     subsets: dict[str, list[ImageRecord]]
     sizes: dict[str, tuple[int, int]] = field(repr=False)
-    family: str = "mlr"
+    resolution: str = "synthetic"
 
     def subset(self, name: str) -> list[ImageRecord]:
         """Records of one subset; a protocol asking for a missing one gets a clear error."""

@@ -49,4 +49,4 @@ def read_caviar(root: Path) -> RawDataset:
         key = str(path.resolve())
         sizes[key] = read_image_size(path)
         records.append(ImageRecord(key, int(m["pid"]), caviar_camera(int(m["img"]))))
-    return RawDataset("caviar", root, {"all": records}, sizes, family="real")
+    return RawDataset("caviar", root, {"all": records}, sizes, resolution="real")

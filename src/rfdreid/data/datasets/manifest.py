@@ -136,4 +136,4 @@ def read_manifest(root: Path, manifest: Path | None = None) -> RawDataset:
             raise ReIDError(f"manifest {manifest} has no training images (split train)")
         subsets = {s: subsets.get(s, []) for s in SPLITS}
         subsets["train"] = relabel(subsets["train"])
-    return RawDataset("manifest", root, subsets, sizes, family="real")
+    return RawDataset("manifest", root, subsets, sizes, resolution="real")
