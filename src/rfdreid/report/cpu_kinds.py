@@ -96,6 +96,8 @@ def values(res: Results) -> dict[str, str]:
             out[f"{key}.compile_seconds"] = (fmt.num(float(compiled["first_step_s"]), 0)
                                              if compiled["first_step_s"] else "–")
         out[f"demo.{cpu}.now.minutes"] = fmt.num(demo_seconds(res, cpu, "now") / 60)
+    if res.find("demo", config="sing"):  # the demo after prepare's default became SING (issue 26)
+        out["demo.amx.sing.minutes"] = fmt.num(demo_seconds(res, "amx", "sing") / 60)
     for run in res.rows("make_test"):
         key = f"make_test.{run['cpu']}"
         out[f"{key}.tests"] = run["suite_tests"]
