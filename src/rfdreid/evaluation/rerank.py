@@ -92,9 +92,10 @@ def _number(value: object) -> bool:
         and math.isfinite(value)
 
 
+_WHOLE = (lambda v: _number(v) and isinstance(v, int) and v >= 1, "a whole number >= 1")
 RERANK_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "k1": (lambda v: _number(v) and isinstance(v, int) and v >= 1, "a whole number >= 1"),
-    "k2": (lambda v: _number(v) and isinstance(v, int) and v >= 1, "a whole number >= 1"),
+    "k1": _WHOLE,
+    "k2": _WHOLE,
     "lam": (lambda v: _number(v) and 0.0 <= v <= 1.0, "in [0, 1]"),
     "max_gib": (lambda v: _number(v) and v > 0, "a positive number of GiB"),
 }
