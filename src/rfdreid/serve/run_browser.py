@@ -153,10 +153,11 @@ class RunTable:
 
 def _table_keys(results: dict) -> list[tuple[str, str]]:
     """(gallery, query group) of every table, from the typed records; a results.json
-    written before the records has one table per gallery, titled by it."""
+    written before the records has only its titles, "<gallery>[, <query group>]", read
+    back as report/collect.py reads them."""
     if "records" in results:
         return list(dict.fromkeys((r["gallery"], r["queries"]) for r in results["records"]))
-    return [(title, "") for title in results["summary"]]
+    return [(title.partition(", ")[0], title.partition(", ")[2]) for title in results["summary"]]
 
 
 class RunBrowser:
