@@ -62,3 +62,21 @@ def test_strided_rows_and_many_matches() -> None:
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
     np.testing.assert_allclose(got[2], want[2], rtol=1e-12)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ranking_leaves_torch_thread_count(threads: int) -> None:
+    """numba's OpenMP layer shares torch's runtime: ranking on `threads` must leave the
+    torch thread count a job was started with (OMP_NUM_THREADS=1 beside another job)."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    dist = rng.random((40, 60)).astype(np.float32)
+    groups = GalleryGroups.build(rng.integers(0, 10, 60), rng.integers(0, 3, 60))
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        query_rank_stats(dist, rng.integers(0, 10, 40), rng.integers(0, 3, 40), groups, threads)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -152,15 +152,22 @@ def query_rank_stats(
 
 @contextmanager
 def _numba_threads(n: int) -> Iterator[None]:
-    """Run numba's parallel loops on ``n`` threads (capped at its pool), then restore."""
+    """Run numba's parallel loops on ``n`` threads (capped at its pool), then restore.
+
+    torch's count is restored too: numba's OpenMP layer shares torch's OpenMP runtime, and
+    restoring numba's default (every core) raised torch's threads with it, so a job run
+    with OMP_NUM_THREADS=1 beside another embedded on two threads after its first ranking.
+    """
     import numba
 
+    torch_threads = torch.get_num_threads()  # before numba's pool starts and changes it
     previous = numba.get_num_threads()
     numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
     try:
         yield
     finally:
         numba.set_num_threads(previous)
+        torch.set_num_threads(torch_threads)
 
 
 class RankAccumulator:
