@@ -142,6 +142,37 @@ def test_paired_gain_and_sign_test():
     assert "p = 0.016" in evaluate.paired_gain([split(0.5, 0.6)] * 7, ("multi", ""), RFD)
 
 
+def test_query_group_empty_in_some_draws():
+    """A query group absent from a draw (MLR redraws the factors, and "match in the same
+    resolution class" can be left without a query) is summarised over the draws that have
+    it, and the table says so. Before, summarize raised KeyError after every draw had been
+    embedded and ranked, and no results file was written."""
+    from rfdreid.evaluation import RankResult
+
+    def res(r1):
+        return RankResult(cmc=np.array([r1] * 10), mAP=r1, mINP=r1, num_valid_queries=1)
+
+    rfd = evaluate.Method("filter", 0.1)
+    same = ("multi", "match in the same resolution class")
+
+    def draw(bf_r1, rfd_r1, with_group):
+        out = {("multi", ""): {evaluate.Method(): res(0.5), rfd: res(0.5)}}
+        if with_group:
+            out[same] = {evaluate.Method(): res(bf_r1), rfd: res(rfd_r1)}
+        return out
+
+    draws = [draw(0.2, 0.4, True), draw(0.9, 0.9, False), draw(0.3, 0.2, True)]
+    table = evaluate.summarize(draws)
+    rows = table["multi, match in the same resolution class"]
+    assert rows["B-F"]["r1"]["mean"] == pytest.approx(25.0)  # (20 + 30) / 2, not over 3
+    assert rows[rfd.label]["r1"]["mean"] == pytest.approx(30.0)
+    assert "better on 1, worse on 1 of 2" in evaluate.paired_gain(draws, same, rfd)
+    present = {evaluate.table_title(k): len(v) for k, v in evaluate.table_keys(draws).items()}
+    md = evaluate.to_markdown(table, 1, 3, present)
+    assert "match in the same resolution class (mean ± std over 2 of the 3 draws" in md
+    assert "### multi-resolution gallery (mean ± std over 3 draws)" in md
+
+
 def test_select_lambda_reads_validation_ids_only(tmp_path, monkeypatch):
     """λ is chosen on held-out training ids: no test identity is embedded while choosing."""
     from rfdreid.data.prepare import prepare

@@ -414,13 +414,22 @@ def _sd(values: list[float]) -> float:
     return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
+def table_keys(per_split: list[SplitResult]) -> dict[TableKey, list[SplitResult]]:
+    """Every (gallery, query group) of any split or draw, in first-seen order, with the
+    runs that have it: a query group empty in one draw (MLR redraws the factors, so "match
+    in the same resolution class" can hold no query) is absent from that run only."""
+    keys = dict.fromkeys(k for s in per_split for k in s)
+    return {k: [s for s in per_split if k in s] for k in keys}
+
+
 def summarize(per_split: list[SplitResult]) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
-    """Mean and sample SD over splits: {table title: {row label: {metric: {mean, std}}}}."""
+    """Mean and sample SD over the splits (and draws) that have each table:
+    {table title: {row label: {metric: {mean, std}}}}."""
     table: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
-    for key in per_split[0]:
+    for key, runs in table_keys(per_split).items():
         rows = table.setdefault(table_title(key), {})
-        for method in per_split[0][key]:
-            vals = {m: [100.0 * getattr(s[key][method], m) for s in per_split] for m in METRICS}
+        for method in runs[0][key]:
+            vals = {m: [100.0 * getattr(s[key][method], m) for s in runs] for m in METRICS}
             rows[method.label] = {m: {"mean": float(np.mean(v)), "std": _sd(v)}
                                   for m, v in vals.items()}
     return table
@@ -434,7 +443,7 @@ def paired_gain(per_split: list[SplitResult], key: TableKey, method: Method,
     question "does RFD help beyond split-to-split noise" is asked of the per-split gains.
     """
     gains = [100.0 * (getattr(s[key][method], metric) - getattr(s[key][Method()], metric))
-             for s in per_split]
+             for s in per_split if key in s]
     up, down = sum(g > 0 for g in gains), sum(g < 0 for g in gains)
     p = sign_test_p(up, down)
     name = {"r1": "R1", "mAP": "mAP"}.get(metric, metric)
@@ -455,14 +464,19 @@ def _runs(n_splits: int, repeats: int) -> str:
 
 
 def to_markdown(table: dict[str, dict[str, dict[str, dict[str, float]]]], n_splits: int,
-                repeats: int = 1) -> str:
+                repeats: int = 1, present: dict[str, int] | None = None) -> str:
     """The paper-style table: rows B-F / B-F+RFD, columns R1 R5 R10 mAP mINP (in %); the
-    mean and SD run over n_splits trained pairs × `repeats` degradation draws."""
+    mean and SD run over n_splits trained pairs × `repeats` degradation draws, or over
+    the `present[title]` of them that have the table (a query group empty in the rest)."""
     lines = []
     n_runs = n_splits * repeats
     for mode, rows in table.items():
         title = GALLERY_TITLES.get(mode, mode)
         suffix = f" (mean ± std over {_runs(n_splits, repeats)})" if n_runs > 1 else ""
+        n = (present or {}).get(mode, n_runs)
+        if n < n_runs:
+            suffix = (f" (mean ± std over {n} of the {_runs(n_splits, repeats)}: the query "
+                      "group is empty in the others)")
         lines += [f"### {title}{suffix}", "", "| method | R1 | R5 | R10 | mAP | mINP |",
                   "|---|---|---|---|---|---|"]
         for name, metrics in rows.items():
@@ -497,7 +511,8 @@ def evaluate_runs(
     ]
     per_split = [rep for r in results for rep in r.repeats]
     table = summarize(per_split)
-    md = to_markdown(table, len(pairs), ecfg.repeats) + _gain_lines(per_split, ecfg)
+    present = {table_title(k): len(runs) for k, runs in table_keys(per_split).items()}
+    md = to_markdown(table, len(pairs), ecfg.repeats, present) + _gain_lines(per_split, ecfg)
     split_names = [f"split_{i:02d}_" if len(pairs) > 1 else "" for i in range(len(pairs))]
     reports = [verify_protocol(*pair_features(p, ecfg, device, progress), ecfg,
                                f"{out_dir}/verification_{name}" if out_dir else None)
@@ -534,7 +549,7 @@ def _gain_lines(per_split: list[SplitResult], ecfg: EvalConfig) -> str:
         return ""
     return "\n" + "\n".join(
         f"- {_title(key)}: {paired_gain(per_split, key, m, metric)}"
-        for key in per_split[0] for m in gain_rows for metric in ("r1", "mAP")) + "\n"
+        for key in table_keys(per_split) for m in gain_rows for metric in ("r1", "mAP")) + "\n"
 
 
 def _title(key: TableKey) -> str:
