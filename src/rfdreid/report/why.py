@@ -55,7 +55,7 @@ def class_table(res: Results, experiment: str) -> str:
     rows = [[gallery, group or "all queries", str(_queries(res, experiment, gallery, group)),
              fmt.spread(list(bf.values())), *_cells(bf, rfd), *_cells(bf, literal)]
             for gallery, group, bf, rfd, literal in _groups(res, experiment, ("", *CLASS_GROUPS))]
-    return fmt.table(["gallery", "queries", "n (all splits)", "B-F R1", "filter 0.1 R1",
+    return fmt.table(["gallery", "queries", "n (all splits, first draw)", "B-F R1", "filter 0.1 R1",
                       "filter − B-F (better / worse / tie)", "literal 0.1 R1",
                       "literal − B-F (better / worse / tie)"], rows)
 
