@@ -1,7 +1,8 @@
 """Starting from MLR-Market instead of CAVIAR's 25 ids (issue 28): the MLR-Market-trained
 pair evaluated on CAVIAR's test splits as it is (cross-dataset), and CAVIAR trained from it
 (fine-tuning), each beside the CAVIAR-trained pairs of the same 10 splits (ImageNet start,
-the preset's 600 iterations, training seed 0), paired by split."""
+the preset's 600 iterations, training seed 0), paired by split; and the same pair on
+MLR-Duke's test set (first degradation draw) beside the MLR-Duke-trained pair."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from rfdreid.report.stats import Paired, mean
 HOME = "caviar_600"  # CAVIAR-trained, ImageNet start, the same splits
 CROSS = "cross_mlr_sing_caviar"
 FINETUNE = "finetune_caviar"
+DUKE_HOME = "mlr_duke_800"  # MLR-Duke-trained, the same budget and protocol file
+CROSS_DUKE = "cross_mlr_sing_duke"
 METHODS = {"B-F": ("B-F", "", ""), "filter 0.1": ("B-F+RFD", "filter", "0.1"),
            "literal 0.1": ("B-F+RFD", "literal", "0.1")}
 
@@ -27,18 +30,22 @@ def by_split(res: Results, experiment: str, gallery: str, method: str,
             if r.get("queries", "") == "" and r.get("draw", "0") == "0"}
 
 
-def _table(res: Results, experiment: str, heading: str) -> str:
-    rows = []
+def _table(res: Results, experiment: str, heading: str, home: str = HOME,
+           home_heading: str = "CAVIAR from ImageNet") -> str:
+    """R1 of `home` and `experiment` per gallery and row; the difference is paired by
+    split, with counts and a sign test where there is more than one split."""
+    rows, tested = [], False
     for gallery in ("single", "multi"):
         for method in METHODS:
-            home = by_split(res, HOME, gallery, method)
+            here = by_split(res, home, gallery, method)
             there = by_split(res, experiment, gallery, method)
-            p = Paired.of(home, there)
-            rows.append([gallery, method, fmt.spread(list(home.values())),
-                         fmt.spread(list(there.values())),
-                         f"{fmt.signed(p.mean)} ({fmt.counts(p)}, p = {fmt.p_value(p.p)})"])
-    return fmt.table(["gallery", "method", "CAVIAR from ImageNet R1", f"{heading} R1",
-                      "difference (better / worse / tie)"], rows)
+            p = Paired.of(here, there)
+            tested = tested or p.n > 1
+            test = f" ({fmt.counts(p)}, p = {fmt.p_value(p.p)})" if p.n > 1 else ""
+            rows.append([gallery, method, fmt.spread(list(here.values())),
+                         fmt.spread(list(there.values())), fmt.signed(p.mean) + test])
+    return fmt.table(["gallery", "method", f"{home_heading} R1", f"{heading} R1",
+                      "difference" + (" (better / worse / tie)" if tested else "")], rows)
 
 
 def tables(res: Results) -> dict[str, str]:
@@ -47,6 +54,9 @@ def tables(res: Results) -> dict[str, str]:
         out["transfer.cross"] = _table(res, CROSS, "MLR-Market pair, no CAVIAR training")
     if FINETUNE in res.experiments:
         out["transfer.finetune"] = _table(res, FINETUNE, "CAVIAR from the MLR-Market pair")
+    if CROSS_DUKE in res.experiments:
+        out["transfer.cross_duke"] = _table(res, CROSS_DUKE, "MLR-Market pair, no Duke training",
+                                            DUKE_HOME, "MLR-Duke-trained pair")
     return out
 
 
@@ -64,6 +74,14 @@ def values(res: Results) -> dict[str, str]:
             out |= fmt.paired_values(f"transfer.{key}.{gallery}.filter",
                                      Paired.of(bf, by_split(res, experiment, gallery,
                                                             "filter 0.1")))
+    if CROSS_DUKE in res.experiments:
+        for gallery in ("single", "multi"):
+            cross = by_split(res, CROSS_DUKE, gallery, "B-F")
+            home = by_split(res, DUKE_HOME, gallery, "B-F")
+            out[f"transfer.cross_duke.{gallery}.bf"] = fmt.num(mean(list(cross.values())))
+            out[f"transfer.cross_duke.{gallery}.home"] = fmt.num(mean(list(home.values())))
+            out[f"transfer.cross_duke.{gallery}.filter"] = fmt.signed(mean(list(
+                by_split(res, CROSS_DUKE, gallery, "filter 0.1").values())) - mean(list(cross.values())))
     if FINETUNE in res.experiments:  # issue 28's target: the paper's CAVIAR B-F, single gallery
         paper = float(res.one("paper", key="caviar.single.B-F")["R1"])
         tuned = mean(list(by_split(res, FINETUNE, "single", "B-F").values()))
