@@ -51,12 +51,17 @@ def table(res: Results, experiment: str) -> str:
 
 def tables(res: Results) -> dict[str, str]:
     out = {f"heldout.{e}": table(res, e) for e in EXPERIMENTS if e in res.experiments}
-    if RERANK in res.experiments:
-        out["heldout.rerank"] = rerank_table(res)
+    for experiment, key in RERANK.items():
+        if experiment in res.experiments:
+            out[key] = rerank_table(res, experiment)
     return out
 
 
-RERANK = "caviar_val5"
+RERANK = {  # experiment evaluated with --rerank -> its table's placeholder
+    "caviar_val5": "heldout.rerank",
+    "rerank_mlr_sing_800": "heldout.rerank.mlr_sing_800",
+    "rerank_mlr_per_image_800": "heldout.rerank.mlr_per_image_800",
+}
 RERANK_ROWS = {  # label -> row selection
     "B-F": {"method": "B-F"},
     "B-F+RFD filter (λ = 0.1)": {"method": "B-F+RFD", "form": "filter", "lambda": "0.1"},
@@ -66,18 +71,34 @@ RERANK_ROWS = {  # label -> row selection
 }
 
 
-def rerank_table(res: Results) -> str:
-    """k-reciprocal re-ranking after B-F's and RFD's distance, CAVIAR's 10 splits."""
-    rows = []
-    for gallery in ("single", "multi"):
-        for label, match in RERANK_ROWS.items():
-            cells = []
-            for metric in ("R1", "mAP"):
-                xs = [float(r[metric]) for r in res.rows(RERANK, gallery=gallery, queries="",
-                                                          lambda_chosen_on="", **match)]
-                cells.append(fmt.spread(xs))
-            rows.append([gallery, label, *cells])
+def rerank_runs(res: Results, experiment: str, gallery: str, label: str,
+                metric: str) -> list[float]:
+    """`metric` of one RERANK_ROWS row over the experiment's runs, all queries."""
+    return [float(r[metric]) for r in res.rows(experiment, gallery=gallery, queries="",
+                                               lambda_chosen_on="", **RERANK_ROWS[label])]
+
+
+def rerank_table(res: Results, experiment: str) -> str:
+    """k-reciprocal re-ranking after B-F's and RFD's distance, mean ± SD over the
+    experiment's runs (CAVIAR's 10 splits; MLR-Market's first draw)."""
+    rows = [[gallery, label, *(fmt.spread(rerank_runs(res, experiment, gallery, label, m))
+                               for m in ("R1", "mAP"))]
+            for gallery in ("single", "multi") for label in RERANK_ROWS]
     return fmt.table(["gallery", "method", "R1", "mAP"], rows)
+
+
+def rerank_values(res: Results, experiment: str) -> dict[str, str]:
+    """What re-ranking adds to B-F's and to RFD's distance (mean over the runs):
+    heldout.<experiment>.<gallery>.rerank.{bf,filter}.{R1,mAP}."""
+    out = {}
+    for gallery in ("single", "multi"):
+        for key, before in (("bf", "B-F"), ("filter", "B-F+RFD filter (λ = 0.1)")):
+            after = f"{before} + re-ranking"
+            for m in ("R1", "mAP"):
+                out[f"heldout.{experiment}.{gallery}.rerank.{key}.{m}"] = fmt.signed(
+                    mean(rerank_runs(res, experiment, gallery, after, m))
+                    - mean(rerank_runs(res, experiment, gallery, before, m)))
+    return out
 
 
 def holding_out_cost(res: Results, gallery: str) -> Paired:
@@ -95,6 +116,9 @@ def values(res: Results) -> dict[str, str]:
     if "caviar_val5" in res.experiments:
         for gallery in ("single", "multi"):
             out |= fmt.paired_values(f"heldout.cost.{gallery}", holding_out_cost(res, gallery))
+    for e in RERANK:
+        if e in res.experiments:
+            out |= rerank_values(res, e)
     for e in EXPERIMENTS:
         if e not in res.experiments:
             continue
