@@ -50,13 +50,13 @@ t_start=$SECONDS
 
 # steady img/s (first log interval dropped) and start-up seconds of a short run
 if [ ! -f "$work/iterations" ]; then
-    rm -rf "$work/calib"
+    calib=$(mktemp -d "$work/calib.XXXX")  # a new folder: nothing of WORK is deleted
     t0=$(date +%s.%N)
-    rfd train --preset cpu_mlr_market1501_bf --protocol "$protocol" --out "$work/calib" \
+    rfd train --preset cpu_mlr_market1501_bf --protocol "$protocol" --out "$calib" \
         "${size[@]}" --set train.iterations="$calib_iters" --set train.log_every=10 \
         --set train.checkpoint_every="$calib_iters"
     t1=$(date +%s.%N)
-    python3 - "$work/calib/log.csv" "$t0" "$t1" "$minutes" "$calib_iters" >"$work/iterations" <<'EOF'
+    python3 - "$calib/log.csv" "$t0" "$t1" "$minutes" "$calib_iters" >"$work/iterations" <<'EOF'
 import csv, sys
 log, t0, t1, minutes, calib = sys.argv[1], *map(float, sys.argv[2:5]), int(sys.argv[5])
 rows = list(csv.DictReader(open(log)))

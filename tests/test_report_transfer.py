@@ -37,7 +37,7 @@ def test_duke_cross_table_one_split_no_sign_test() -> None:
     assert "p =" not in table and "better / worse" not in table
     values = transfer.values(res)
     assert values["transfer.cross_duke.multi.home"] == "40.0"
-    assert values["transfer.cross_duke.multi.filter"] == "+1.0"
+    assert values["transfer.cross_duke.multi.filter.mean"] == "+1.0"
 
 
 def test_caviar_cross_table_paired_by_split() -> None:

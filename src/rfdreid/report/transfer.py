@@ -80,8 +80,8 @@ def values(res: Results) -> dict[str, str]:
             home = by_split(res, DUKE_HOME, gallery, "B-F")
             out[f"transfer.cross_duke.{gallery}.bf"] = fmt.num(mean(list(cross.values())))
             out[f"transfer.cross_duke.{gallery}.home"] = fmt.num(mean(list(home.values())))
-            out[f"transfer.cross_duke.{gallery}.filter"] = fmt.signed(mean(list(
-                by_split(res, CROSS_DUKE, gallery, "filter 0.1").values())) - mean(list(cross.values())))
+            out |= fmt.paired_values(f"transfer.cross_duke.{gallery}.filter", Paired.of(
+                cross, by_split(res, CROSS_DUKE, gallery, "filter 0.1")))
     if FINETUNE in res.experiments:  # issue 28's target: the paper's CAVIAR B-F, single gallery
         paper = float(res.one("paper", key="caviar.single.B-F")["R1"])
         tuned = mean(list(by_split(res, FINETUNE, "single", "B-F").values()))
